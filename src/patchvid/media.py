@@ -408,7 +408,6 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], overw
     """Refuse an output path before any work is done: overwriting an input, an existing file
     without ``overwrite``, or a folder that does not exist or cannot be written."""
     p = Path(path)
-    output_kind(p)
     for src in inputs:
         s = Path(src)
         if s.exists() and p.exists() and os.path.samefile(s, p):

