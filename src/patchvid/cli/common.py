@@ -38,7 +38,9 @@ def positive_int(text: str) -> int:
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("input")
-    g.add_argument("--start", type=parse_time, help="where to start in the input: seconds (2.5, 0:02.5) or a frame (12f)")
+    g.add_argument(
+        "--start", type=parse_time, help="where to start in the input: seconds (2.5, 0:02.5) or a frame (12f)"
+    )
     g.add_argument("--end", type=parse_time, help="where to stop in the input (exclusive), as --start")
     g.add_argument(
         "--max-size",

@@ -1,0 +1,136 @@
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from patchvid.errors import MediaError
+from patchvid.media import check_output, read_video, write_video
+
+from .conftest import make_clip, needs_shared_data
+
+
+@pytest.mark.parametrize(
+    "ext, fps",
+    [(".mp4", Fraction(30000, 1001)), (".mov", Fraction(25)), (".mkv", Fraction(24)), (".webm", Fraction(10)),
+     (".avi", Fraction(15)), (".gif", Fraction(20))],
+)
+def test_video_round_trip_keeps_count_size_and_rate(tmp_path, ext, fps):
+    frames = make_clip(7, 24, 32)
+    path = tmp_path / f"clip{ext}"
+    write_video(path, frames, fps)
+    back = read_video(path)
+    assert back.frames.shape == frames.shape
+    assert back.fps == fps
+    assert isinstance(back.fps, Fraction)
+    # lossy codecs and 4:2:0 chroma on a tiny, saturated clip: compare brightness
+    luma = np.array([0.299, 0.587, 0.114])
+    assert np.abs(back.frames @ luma - frames @ luma).mean() < 4
+
+
+def test_mp4_is_h264_yuv420p_with_even_size(tmp_path):
+    path = tmp_path / "odd.mp4"
+    notes = write_video(path, make_clip(3, 25, 33), 25)
+    assert notes and "even" in notes[0]
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264"
+        assert s.codec_context.pix_fmt == "yuv420p"
+        assert (s.codec_context.width, s.codec_context.height) == (34, 26)
+
+
+def test_gif_rate_is_rounded_to_hundredths(tmp_path):
+    notes = write_video(tmp_path / "a.gif", make_clip(3), Fraction(30000, 1001))
+    assert notes and "GIF" in notes[0]
+    assert read_video(tmp_path / "a.gif").fps == Fraction(100, 3)
+
+
+def test_time_range_in_frames_and_seconds(tmp_path):
+    frames = make_clip(20, 16, 16)
+    write_video(tmp_path / "c.mp4", frames, 10)
+    assert read_video(tmp_path / "c.mp4", start=5, end=12).frames.shape[0] == 7
+    assert read_video(tmp_path / "c.mp4", start=0.5, end=1.5).frames.shape[0] == 10
+    with pytest.raises(MediaError, match="range"):
+        read_video(tmp_path / "c.mp4", start=50)
+    with pytest.raises(MediaError, match="range"):
+        read_video(tmp_path / "c.mp4", start=5, end=3)
+
+
+def test_frame_folder_is_read_in_numeric_order(tmp_path):
+    frames = make_clip(12, 8, 8)
+    for i, f in enumerate(frames, start=1):  # 1.png ... 12.png: lexicographic order would put 10 after 1
+        Image.fromarray(f).save(tmp_path / f"{i}.png")
+    (tmp_path / "notes.txt").write_text("not a frame")
+    back = read_video(tmp_path)
+    assert np.array_equal(back.frames, frames)
+    assert back.fps is None
+    assert read_video(tmp_path, start=2, end=4).frames.shape[0] == 2
+
+
+def test_zero_padded_jpg_folder(tmp_path):
+    frames = make_clip(3, 16, 16)
+    for i, f in enumerate(frames):
+        Image.fromarray(f).save(tmp_path / f"frame_{i:04d}.jpg", quality=95)
+    assert read_video(tmp_path).frames.shape == (3, 16, 16, 3)
+
+
+def test_folder_output_round_trip(tmp_path):
+    frames = make_clip(4, 10, 12)
+    write_video(tmp_path / "out", frames)
+    assert np.array_equal(read_video(tmp_path / "out").frames, frames)
+    write_video(tmp_path / "out", frames[:2])  # replacing a folder output leaves only the new frames
+    assert read_video(tmp_path / "out").frames.shape[0] == 2
+
+
+def test_image_round_trip_and_modes(tmp_path):
+    rgb = make_clip(1, 20, 30)[0]
+    write_video(tmp_path / "a.png", rgb)
+    img = read_video(tmp_path / "a.png")
+    assert img.is_image and np.array_equal(img.frames[0], rgb)
+    Image.fromarray(rgb).convert("L").save(tmp_path / "gray.png")
+    gray = read_video(tmp_path / "gray.png")
+    assert gray.frames.shape == (1, 20, 30, 3) and not gray.notes
+    Image.fromarray(rgb).convert("RGBA").save(tmp_path / "rgba.png")
+    rgba = read_video(tmp_path / "rgba.png")
+    assert rgba.frames.shape == (1, 20, 30, 3) and "alpha" in rgba.notes[0]
+
+
+def test_multi_frame_result_to_an_image_file_is_refused(tmp_path):
+    with pytest.raises(MediaError, match="image file"):
+        write_video(tmp_path / "a.png", make_clip(3))
+    assert not list(tmp_path.iterdir())
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    import patchvid.media as media
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(media.av.VideoFrame, "from_ndarray", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_video(tmp_path / "x.mp4", make_clip(3))
+    assert not list(tmp_path.iterdir())
+
+
+def test_check_output(tmp_path):
+    src = tmp_path / "in.mp4"
+    write_video(src, make_clip(3))
+    with pytest.raises(MediaError, match="overwrite the input"):
+        check_output(src, [src], overwrite=True)
+    with pytest.raises(MediaError, match="exists"):
+        check_output(src, [], overwrite=False)
+    with pytest.raises(MediaError, match="does not exist"):
+        check_output(tmp_path / "nope" / "o.mp4", [src], overwrite=False)
+    check_output(tmp_path / "fresh.mp4", [src], overwrite=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_real_footage_is_read_whole():
+    path = needs_shared_data("videos", "ballet_640x360.mp4")
+    clip = read_video(path)
+    assert clip.frames.shape == (101, 360, 640, 3)
+    assert clip.fps == 25
+    folder = read_video(needs_shared_data("frames", "airballoons"))
+    assert folder.frames.shape == (20, 144, 256, 3)

@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+from patchvid.patches import fold, fold_nnf, gaussian_weights, patch_grid, unfold
+
+
+def video(c=3, t=5, h=11, w=13, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (c, t, h, w), generator=g).float() / 127.5 - 1
+
+
+def identity_nnf(grid):
+    return torch.stack(torch.meshgrid(*[torch.arange(n) for n in grid], indexing="ij"), -1)
+
+
+def test_unfold_layout():
+    v = video()
+    rows = unfold(v, (3, 5, 5))
+    assert rows.shape == (3 * 7 * 9, 3 * 3 * 5 * 5)
+    # row of corner (t=1, y=2, x=3), element (channel 2, dt 1, dy 4, dx 0)
+    row = (1 * 7 + 2) * 9 + 3
+    col = ((2 * 3 + 1) * 5 + 4) * 5 + 0
+    assert rows[row, col] == v[2, 2, 6, 3]
+
+
+@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
+@pytest.mark.parametrize("patch", [(3, 5, 5), (1, 3, 3), (2, 1, 4)])
+@pytest.mark.parametrize("max_bytes", [1, 10_000, 2**30])  # one frame per chunk ... all at once
+def test_fold_of_unfold_returns_the_video(reduce, patch, max_bytes):
+    v = video()
+    out = fold(unfold(v, patch), tuple(v.shape), patch, reduce, max_bytes=max_bytes)
+    if reduce == "median":
+        assert torch.equal(out, v)
+    else:
+        torch.testing.assert_close(out, v, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
+def test_fold_nnf_identity_returns_the_value(reduce):
+    v = video()
+    patch = (3, 5, 5)
+    out = fold_nnf(v, identity_nnf(patch_grid(v.shape[1:], patch)), patch, reduce, max_bytes=5000)
+    torch.testing.assert_close(out, v, atol=1e-6, rtol=0)
+
+
+def test_fold_nnf_copies_a_shifted_region():
+    v = video(t=6, h=14, w=16)
+    patch = (3, 3, 3)
+    nnf = identity_nnf((2, 5, 6))
+    nnf[..., 1] += 2  # every patch comes from 2 rows lower
+    nnf[..., 0] += 1  # and one frame later
+    out = fold_nnf(v, nnf, patch)
+    assert out.shape == (3, 4, 7, 8)
+    assert torch.equal(out, v[:, 1:5, 2:9, 0:8])
+
+
+def test_median_rejects_an_outlier_patch_the_mean_does_not():
+    patch = (1, 3, 3)
+    v = torch.zeros(1, 1, 5, 5)
+    patches = unfold(v, patch)
+    patches[4] = 10.0  # one wild patch among nine covering the centre
+    median = fold(patches, (1, 1, 5, 5), patch, "median")
+    mean = fold(patches, (1, 1, 5, 5), patch, "mean")
+    assert median[0, 0, 2, 2] == 0
+    assert mean[0, 0, 2, 2] == pytest.approx(10 / 9)
+
+
+def test_gaussian_weights_peak_at_centre():
+    w = gaussian_weights((3, 7, 7))
+    assert w.shape == (3, 7, 7)
+    assert w.argmax() == w.numel() // 2
