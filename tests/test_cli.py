@@ -194,7 +194,7 @@ def test_help_states_the_size_cap():
 
 def test_ctrl_c_leaves_no_partial_output(tmp_path):
     src = tmp_path / "in.mp4"
-    write_video(src, make_clip(8, 40, 64), 10)
+    write_video(src, make_clip(6, 24, 32), 10)
     proc = subprocess.Popen([sys.executable, "-m", "patchvid", "generate", str(src), "-o", str(tmp_path / "o.mp4"),
                              "--samples", "50"], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -208,7 +208,7 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if ".partial" in p.name or p.name.startswith(".")]
     assert leftovers == []
     for p in tmp_path.glob("o_*.mp4"):  # finished samples are complete files
-        assert read_video(p).frames.shape[0] == 8
+        assert read_video(p).frames.shape[0] == 6
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):

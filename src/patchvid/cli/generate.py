@@ -190,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
     check_memory(p.estimated_bytes, f"generating {p.output_shape[0]}x{p.output_shape[1]}x{p.output_shape[2]}",
                  "use a smaller --max-size or a shorter time range")
     fps = args.fps or video.fps
+    if fps is None and output_kind(outputs[0]) in ("video", "gif") and not video.is_image:
+        progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
     progress(
         f"output {p.output_shape[0]} frames of {p.output_shape[2]}x{p.output_shape[1]}, patch {p.patch}, "
         f"{len(p.levels)} levels, {p.device}"
