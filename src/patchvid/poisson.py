@@ -23,10 +23,13 @@ Solvers:
 * :func:`solve_region`: an irregular region with the rest of the volume fixed (preconditioned
   conjugate gradients, matrix-free; the preconditioner is the exact box solver on the region's
   bounding box).
+* :func:`seamless_clone`: space-time Poisson cloning of a masked source into a target (source or
+  mixed gradients), built on :func:`solve_region`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +79,7 @@ def divergence(g: Guidance) -> np.ndarray:
         ``(T, H, W[, C])``.
     """
     gt, gy, gx = g
-    shape = gy.shape
+    shape = (gy.shape[0],) + gt.shape[1:]
     out = np.zeros(shape, dtype=np.result_type(gt, gy, gx))
     if gt.shape[0] == shape[0]:
         out += gt - np.roll(gt, 1, axis=0)
@@ -100,7 +103,7 @@ def mixed_gradients(source: Guidance, target: Guidance) -> Guidance:
 
     Keeps the target's own texture where it is stronger than the pasted source (holes, lines).
     """
-    return tuple(np.where(np.abs(s) >= np.abs(t), s, t) for s, t in zip(source, target))  # type: ignore[return-value]
+    return tuple(np.where(np.abs(s) >= np.abs(t), s, t) for s, t in zip(source, target, strict=True))  # type: ignore[return-value]
 
 
 def loop_guidance(video: np.ndarray) -> Guidance:
@@ -147,14 +150,46 @@ def _grid(et: np.ndarray, ey: np.ndarray, ex: np.ndarray, channels: bool) -> np.
 # --------------------------------------------------------------------------------------- solvers
 
 
-def _box_inverse(f: np.ndarray, screen: float = 0.0, workers: int | None = None) -> np.ndarray:
-    """``(screen - Δ)⁻¹ f`` on a box with zero values just outside it (exact, DST-I)."""
-    t, h, w = f.shape[:3]
+def _box_inverse(f: np.ndarray, screen: float = 0.0, workers: int | None = None, kinds: str = "DDD") -> np.ndarray:
+    """``(screen - Δ)⁻¹ f`` on a box, exact.
+
+    ``kinds`` gives each of the axes t, y, x its ends: ``D`` zero values just outside both ends
+    (DST-I), ``N`` no flux at both ends (DCT-II), ``<`` no flux at the start and zero beyond the end,
+    ``>`` the reverse (both by mirroring the axis onto a DST-I of twice the length).
+    """
     dt = f.dtype
-    eig = _grid(_dirichlet_eigs(t, dt), _dirichlet_eigs(h, dt), _dirichlet_eigs(w, dt), f.ndim == 4) + dt.type(screen)
-    coef = sfft.dstn(f, type=1, axes=(0, 1, 2), norm="ortho", workers=workers)
-    coef /= eig
-    return sfft.idstn(coef, type=1, axes=(0, 1, 2), norm="ortho", workers=workers)
+    sizes = f.shape[:3]
+    out = f
+    eig = np.zeros((1, 1, 1), dtype=np.float64)
+    for axis, (kind, n) in enumerate(zip(kinds, sizes, strict=True)):
+        if kind in "<>":
+            out = np.concatenate([out[_along(axis, slice(None, None, -1))], out] if kind == "<" else
+                                 [out, out[_along(axis, slice(None, None, -1))]], axis=axis)
+        if kind == "N":
+            out = sfft.dct(out, type=2, axis=axis, norm="ortho", workers=workers)
+            e = _neumann_eigs(n, np.float64)
+        else:
+            out = sfft.dst(out, type=1, axis=axis, norm="ortho", workers=workers)
+            e = _dirichlet_eigs(out.shape[axis], np.float64)
+        eig = eig + e.reshape([-1 if a == axis else 1 for a in range(3)])
+    eig = eig + screen
+    if eig.flat[0] == 0:  # no fixed value anywhere: any positive value keeps it a valid preconditioner
+        eig.flat[0] = eig.flat[1] if eig.size > 1 else 1.0
+    out = out / (eig[..., None] if f.ndim == 4 else eig).astype(dt)
+    for axis, (kind, n) in enumerate(zip(kinds, sizes, strict=True)):
+        if kind == "N":
+            out = sfft.idct(out, type=2, axis=axis, norm="ortho", workers=workers)
+        else:
+            out = sfft.idst(out, type=1, axis=axis, norm="ortho", workers=workers)
+        if kind == "<":
+            out = out[_along(axis, slice(n, None))]
+        elif kind == ">":
+            out = out[_along(axis, slice(None, n))]
+    return np.ascontiguousarray(out, dtype=dt)
+
+
+def _along(axis: int, sl: slice) -> tuple[slice, ...]:
+    return tuple(sl if a == axis else slice(None) for a in range(axis + 1))
 
 
 def solve_box(boundary: np.ndarray, rhs: np.ndarray, workers: int | None = None) -> np.ndarray:
@@ -247,13 +282,7 @@ def close_loop(
     workers: int | None = None,
 ) -> np.ndarray:
     """Close a loop seamlessly: ``solve_periodic(divergence(loop_guidance(video)), video, screen)``,
-    computed from the wrap alone.
-
-    The guidance differs from the video's own periodic gradients only across the wrap, so the
-    correction ``u - video`` is the response to a source on the first and last frames. In the
-    spatial cosine basis each mode is a 1-D periodic problem in time with a closed-form Green's
-    function; the correction costs one 2-D DCT of the wrap plus one inverse 2-D DCT per frame, and
-    no volume-sized temporaries.
+    computed from the wrap alone (see :func:`loop_corrections`).
 
     Args:
         video: ``(T, H, W[, C])``, ``T >= 3``, frame ``T-1`` followed by frame 0 when played.
@@ -266,42 +295,71 @@ def close_loop(
     Returns:
         The closed loop, same shape, float32 for float32 input else float64 (not clipped).
     """
+    u = _float(video).copy()
+    for i, correction in loop_corrections(u, screen, negligible, workers):
+        u[i] += correction
+    return u
+
+
+def loop_corrections(
+    video: np.ndarray,
+    screen: float = 1e-3,
+    negligible: float = 0.0,
+    workers: int | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The per-frame corrections that close a loop, one frame at a time (no volume-sized memory).
+
+    The loop guidance differs from the video's own periodic gradients only across the wrap, so the
+    correction ``u - video`` of :func:`close_loop` is the response to a source on the first and last
+    frames. In the spatial cosine basis each mode is a 1-D periodic problem in time with a
+    closed-form Green's function; each frame's correction is one inverse 2-D DCT.
+
+    Args:
+        video: ``(T, H, W[, C])``, ``T >= 3`` (uint8 is fine; only four frames are read here).
+        screen, negligible, workers: as :func:`close_loop`.
+
+    Yields:
+        ``(i, correction)``: frame index and ``(H, W[, C])`` float32 (float64 for float64 video)
+        to add to frame ``i``; frames with a negligible correction are skipped.
+    """
     _check_volume(video, "video")
     if screen <= 0:
         raise ValueError(f"closing a loop needs screen > 0, got {screen}")
-    u = _float(video).copy()
-    t, h, w = u.shape[:3]
+    t, h, w = video.shape[:3]
     if t < 3:
         raise ValueError(f"a loop needs at least 3 frames, got {t}")
-    wanted = 0.5 * ((u[-1] - u[-2]) + (u[1] - u[0]))
-    jump = (wanted - (u[0] - u[-1])).astype(np.float64)  # e = replaced - actual wrap difference
+    dt = np.float64 if video.dtype == np.float64 else np.float32
+    first, second, before_last, last = (np.asarray(video[k], dtype=np.float64) for k in (0, 1, -2, -1))
+    wanted = 0.5 * ((last - before_last) + (second - first))
+    jump = wanted - (first - last)  # replaced minus actual difference across the wrap
     e_hat = sfft.dctn(jump, type=2, axes=(0, 1), norm="ortho", workers=workers)
     mu = _neumann_eigs(h, np.float64)[:, None] + _neumann_eigs(w, np.float64)[None, :]
     a = 2.0 + screen + mu
     root = np.sqrt(a * a - 4.0)  # = 1/ρ - ρ
-    rho = 2.0 / (a + root)  # stable form of (a - root) / 2
-    log_rho = np.log(rho)
-    denom = (1.0 - rho**t) * root
-    if u.ndim == 4:
+    log_rho = np.log(2.0 / (a + root))  # ρ = (a - root) / 2, in a form that does not cancel
+    denom = -np.expm1(t * log_rho) * root  # (1 - ρ^t)(1/ρ - ρ)
+    if video.ndim == 4:
         log_rho, denom = log_rho[..., None], denom[..., None]
-    abs_hat = np.abs(e_hat)
-    amplitude = 2.0 / np.sqrt(h * w)  # largest value of an orthonormal 2-D cosine
+    # per frame work in the output's precision: float32 is plenty for 8-bit video and twice as fast
+    log_rho, denom, e_hat = log_rho.astype(dt), denom.astype(dt), e_hat.astype(dt)
+    abs_hat = np.abs(e_hat).reshape(h * w, -1)
+    amplitude = 2.0 / np.sqrt(h * w)  # the largest value of an orthonormal 2-D cosine
 
     def green(k: int) -> np.ndarray:
-        """Periodic Green's function at time offset k (0 <= k <= t) for every spatial mode."""
+        """The periodic Green's function at time offset ``k`` (0 <= k <= t), every spatial mode."""
         return (np.exp(k * log_rho) + np.exp((t - k) * log_rho)) / denom
 
-    g_next = green(0)
-    g_first = g_next
+    g_first = g_next = green(0)
     for i in range(t):
         g_cur = g_next
         g_next = green(i + 1) if i + 1 < t else g_first
-        # source +e at frame 0 and -e at frame t-1: δ̂_i = ê (G(i) - G(i + 1 mod t))
+        # source +e on frame 0 and -e on frame t-1: δ̂_i = ê (G(i) - G(i + 1 mod t))
         kernel = g_cur - g_next
-        if negligible > 0 and amplitude * float(np.sum(abs_hat * np.abs(kernel))) < negligible:
-            continue
-        u[i] += sfft.idctn(e_hat * kernel, type=2, axes=(0, 1), norm="ortho", workers=workers).astype(u.dtype)
-    return u
+        if negligible > 0:
+            bound = amplitude * (np.abs(kernel).reshape(1, -1) @ abs_hat)  # (1, C) or (1, 1)
+            if float(np.max(bound)) < negligible:
+                continue
+        yield i, sfft.idctn(e_hat * kernel, type=2, axes=(0, 1), norm="ortho", workers=workers)
 
 
 @dataclass
@@ -354,7 +412,8 @@ def solve_region(
     The Laplacian is the 7-point one, Neumann at the volume's borders (a region touching the
     first frame or the frame edge has no constraint beyond it). Solved by conjugate gradients on
     the region's bounding box only (plus one voxel of fixed neighbours), preconditioned by the exact
-    Dirichlet solver on that box, which makes a box-shaped region converge in one iteration.
+    solver on that box (fixed values beyond its sides inside the volume, no flux at the volume's
+    border), which makes a box-shaped region converge in one iteration.
 
     Args:
         target: ``(T, H, W[, C])``, the fixed values outside the region.
@@ -388,8 +447,8 @@ def solve_region(
     if preconditioner not in ("box", "none"):
         raise ValueError(f"unknown preconditioner {preconditioner!r}")
     box = _bbox(mask)
-    crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape))
-    inner = tuple(slice(s.start - c.start, s.stop - c.start) for s, c in zip(box, crop))
+    crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape, strict=True))
+    inner = tuple(slice(s.start - c.start, s.stop - c.start) for s, c in zip(box, crop, strict=True))
     m = mask[crop]
     channels = u.shape[3] if u.ndim == 4 else 1
     vol = u[crop] if u.ndim == 4 else u[crop][..., None]
@@ -405,11 +464,15 @@ def solve_region(
     def apply(v: np.ndarray) -> np.ndarray:
         return (_neg_laplacian(v) + s * v) * m
 
+    # the box's ends: fixed neighbours (D) inside the volume, no flux (N, <, >) at the volume's border
+    ends = {(False, False): "D", (True, True): "N", (True, False): "<", (False, True): ">"}
+    kinds = "".join(ends[(b.start == 0, b.stop == n)] for b, n in zip(box, mask.shape, strict=True))
+
     def precondition(r: np.ndarray) -> np.ndarray:
         if preconditioner == "none":
             return r
         z = np.zeros_like(r)
-        z[inner] = _box_inverse(r[inner], float(s), workers)
+        z[inner] = _box_inverse(r[inner], float(s), workers, kinds)
         return z * m
 
     for c in range(channels):
@@ -444,3 +507,107 @@ def solve_region(
         info.iterations.append(done)
         info.residuals.append(res)
     return u, info
+
+
+def _placement(source_shape: tuple[int, ...], target_shape: tuple[int, ...], offset: tuple[int, int, int]):
+    """Slices of the target and of the source where the source, moved by ``offset``, overlaps the target."""
+    tgt, src = [], []
+    for s_len, t_len, o in zip(source_shape, target_shape, offset, strict=True):
+        lo, hi = max(o, 0), min(o + s_len, t_len)
+        if lo >= hi:
+            return None
+        tgt.append(slice(lo, hi))
+        src.append(slice(lo - o, hi - o))
+    return tuple(tgt), tuple(src)
+
+
+@dataclass
+class Clone:
+    """Where a clone went: the solved ``box`` of the target (slices t, y, x), the region's voxels
+    inside the target, the voxels of the mask that fell outside it, and the solver's report."""
+
+    box: tuple[slice, slice, slice]
+    voxels: int
+    outside: int
+    solve: RegionSolve
+
+
+def seamless_clone(
+    target: np.ndarray,
+    source: np.ndarray,
+    mask: np.ndarray,
+    offset: tuple[int, int, int] = (0, 0, 0),
+    mixed: bool = False,
+    tol: float = 1e-3,
+    max_iter: int = 500,
+    workers: int | None = None,
+) -> tuple[np.ndarray, Clone]:
+    """Space-time Poisson cloning: the masked region of ``source`` pasted into ``target`` with its
+    gradients (over x, y and t) kept and its values adjusted to meet the target at the region's border.
+
+    Args:
+        target: ``(T, H, W, C)`` or ``(T, H, W)`` (any numeric type; uint8 video is solved in float32).
+        source: ``(Ts, Hs, Ws, C)`` or ``(Ts, Hs, Ws)``; where the mask touches the source's own
+            edge, the target's differences guide the edges that cross it.
+        mask: ``(Ts, Hs, Ws)`` or ``(Hs, Ws)`` bool on the source; ``True`` is copied.
+        offset: ``(t, y, x)``: where the source's first voxel lands in the target (may be negative;
+            what falls outside the target is dropped).
+        mixed: per edge, keep the target's difference where it is larger than the source's.
+        tol, max_iter, workers: see :func:`solve_region`.
+
+    Returns:
+        ``(result, Clone)``: the whole target with the region solved, float32 (float64 for float64
+        input), not clipped.
+
+    Raises:
+        ValueError: the region does not overlap the target, or covers all of it.
+    """
+    _check_volume(target, "target")
+    _check_volume(source, "source")
+    dt = np.float64 if target.dtype == np.float64 else np.float32
+    m = np.asarray(mask, dtype=bool)
+    if m.ndim == 2:
+        m = np.broadcast_to(m, source.shape[:1] + m.shape)
+    if m.shape != source.shape[:3]:
+        raise ValueError(f"mask {m.shape} does not match the source {source.shape[:3]}")
+    if source.shape[3:] != target.shape[3:]:
+        raise ValueError(f"source has {source.shape[3:]} channels but target has {target.shape[3:]}")
+    placed = _placement(source.shape[:3], target.shape[:3], tuple(int(o) for o in offset))
+    region = np.zeros(target.shape[:3], dtype=bool)
+    if placed is not None:
+        region[placed[0]] = m[placed[1]]
+    voxels = int(region.sum())
+    if voxels == 0:
+        raise ValueError("the masked region lies outside the target at this offset")
+    if region.all():
+        raise ValueError("the masked region covers the whole target: there is no border to blend into")
+    box = _bbox(region)
+    crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, region.shape, strict=True))
+    tgt = _float(target[crop], dt)
+    guide = tgt.copy()
+    # the source where it overlaps the crop; elsewhere the target (only reached next to the source's edge)
+    t_sl, s_sl = placed  # type: ignore[misc]
+    lo = [max(a.start, c.start) for a, c in zip(t_sl, crop, strict=True)]
+    hi = [min(a.stop, c.stop) for a, c in zip(t_sl, crop, strict=True)]
+    in_crop = tuple(slice(a - c.start, b - c.start) for a, b, c in zip(lo, hi, crop, strict=True))
+    shift = [ss.start - ts.start for ts, ss in zip(t_sl, s_sl, strict=True)]
+    in_src = tuple(slice(a + d, b + d) for a, b, d in zip(lo, hi, shift, strict=True))
+    guide[in_crop] = source[in_src]
+    inside = np.zeros(tgt.shape[:3], dtype=bool)
+    inside[in_crop] = True
+    g_target = gradients(tgt)
+    # the source says nothing across its own edge (a mask touching its first frame or side): there
+    # the target's differences are the guidance
+    both = [np.logical_and(inside[_along(a, slice(None, -1))], inside[_along(a, slice(1, None))]) for a in range(3)]
+    g = tuple(
+        np.where(b[..., None] if tgt.ndim == 4 else b, gs, gt)
+        for b, gs, gt in zip(both, gradients(guide), g_target, strict=True)
+    )
+    if mixed:
+        g = mixed_gradients(g, g_target)  # type: ignore[arg-type]
+    solved, info = solve_region(
+        tgt, region[crop], divergence(g), x0=guide, tol=tol, max_iter=max_iter, workers=workers
+    )
+    out = _float(target, dt).copy()
+    out[crop] = solved
+    return out, Clone(crop, voxels, int(m.sum()) - voxels, info)  # type: ignore[arg-type]

@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import PatchvidError
-from . import generate
+from . import generate, loops
 
-COMMANDS = [generate]
+COMMANDS = [generate, loops]
 
 
 def build_parser() -> argparse.ArgumentParser:
