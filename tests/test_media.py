@@ -134,3 +134,37 @@ def test_real_footage_is_read_whole():
     assert clip.fps == 25
     folder = read_video(needs_shared_data("frames", "airballoons"))
     assert folder.frames.shape == (20, 144, 256, 3)
+
+
+def test_long_clip_round_trip(tmp_path):
+    # timestamps must stay right past the encoder's first buffered frames
+    frames = np.repeat(make_clip(1, 16, 16), 90, axis=0)
+    write_video(tmp_path / "long.mp4", frames, Fraction(30000, 1001))
+    back = read_video(tmp_path / "long.mp4")
+    assert back.frames.shape[0] == 90 and back.fps == Fraction(30000, 1001)
+
+
+def test_cut_mp4_with_index_first_is_an_error(tmp_path):
+    path = tmp_path / "fast.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as c:  # index before the pictures
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        for f in make_clip(40, 64, 64):
+            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        c.mux(s.encode(None))
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(MediaError, match="fast.mp4"):
+        read_video(path)
+
+
+def test_avi_whose_header_overstates_its_length_is_read_with_a_note(tmp_path):
+    path = tmp_path / "opencv.avi"
+    write_video(path, make_clip(6, 16, 16), 10)
+    data = bytearray(path.read_bytes())
+    for at in (data.find(b"avih") + 8 + 16, data.find(b"strh") + 8 + 32):  # dwTotalFrames, dwLength
+        data[at : at + 4] = (444).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    clip = read_video(path)
+    assert clip.frames.shape[0] == 6
+    assert "declares 444 frames" in clip.notes[0]

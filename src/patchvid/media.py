@@ -239,6 +239,7 @@ def _read_av(path: Path, start, end) -> Video:
         declared = stream.frames
         has_alpha = len(stream.codec_context.format.components) in (2, 4) if stream.codec_context.format else False
         frames: list[np.ndarray] = []
+        notes = ["alpha channel dropped"] if has_alpha else []
         index = 0
         try:
             for frame in container.decode(stream):
@@ -249,14 +250,19 @@ def _read_av(path: Path, start, end) -> Video:
                 index += 1
             else:
                 if declared > 0 and index < declared:
-                    raise MediaError(f"truncated video: {path} declares {declared} frames but only {index} decode")
+                    # an mp4/mov index lists every frame, so missing ones mean a cut file; other
+                    # containers' counts are often wrong (OpenCV's AVIs), so only note it there
+                    message = f"{path} declares {declared} frames but only {index} decode"
+                    if "mp4" in container.format.name:
+                        raise MediaError(f"truncated video: {message}")
+                    notes.append(f"{message}; using those")
         except av.FFmpegError as e:
             raise MediaError(f"corrupt video: {path}: decoding failed at frame {index} ({_short(e)})") from None
     if index == 0:
         raise MediaError(f"no decodable frames in {path}")
     if not frames:
         raise MediaError(f"the time range selects no frames: {path} has {index}")
-    return Video(np.stack(frames), fps, False, ["alpha channel dropped"] if has_alpha else [])
+    return Video(np.stack(frames), fps, False, notes)
 
 
 def _short(e: BaseException) -> str:
