@@ -8,17 +8,19 @@ level by level. Different seeds give different noise and so different samples.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .engine import EngineSettings, LevelReport, synthesize
+from .engine import SEARCHES, EngineSettings, LevelReport, search_per_level, synthesize
 from .errors import PatchvidError
+from .patches import patch_grid
 from .pyramid import PyramidShapes, build_pyramid, fit_patch, level_shapes
 from .resize import resize
-from .search import ExactSearch, PatchSearch
+from .search import ExactSearch
 
 Shape3 = tuple[int, int, int]
 
@@ -40,7 +42,8 @@ class GenerateSettings:
         reduce: voting rule: ``"median"``, ``"mean"`` or ``"gaussian"``.
         alpha: completeness weight (``None``: off).
         scale: output size relative to the input, ``(time, height, width)``.
-        search: ``"exact"`` (exhaustive).
+        search: ``"auto"`` (exact on small levels, PatchMatch on large ones), ``"exact"`` or
+            ``"patchmatch"``.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     """
 
@@ -54,7 +57,7 @@ class GenerateSettings:
     reduce: str = "median"
     alpha: float | None = None
     scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    search: str = "exact"
+    search: str = "auto"
     device: str = "auto"
 
     def validate(self) -> None:
@@ -68,7 +71,7 @@ class GenerateSettings:
             (self.reduce in ("median", "mean", "gaussian"), f"unknown voting rule {self.reduce!r}"),
             (self.alpha is None or self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
             (len(self.scale) == 3 and min(self.scale) > 0, f"output scale must be 3 numbers > 0, got {self.scale}"),
-            (self.search in ("exact",), f"unknown search {self.search!r}"),
+            (self.search in SEARCHES, f"unknown search {self.search!r}"),
             (self.device in ("auto", "cpu", "cuda"), f"unknown device {self.device!r}"),
         ]
         for ok, message in checks:
@@ -106,22 +109,28 @@ def plan(shape: Shape3, settings: GenerateSettings) -> Plan:
     out = (max(out[0], min(t, patch[0])), max(out[1], min(h, patch[1])), max(out[2], min(w, patch[2])))
     patch = fit_patch(patch, shape, out)
     levels = level_shapes(shape, out, patch, settings.factor, settings.coarsest_size, settings.coarsest_frames)
-    return Plan(shape, out, patch, levels, resolve_device(settings.device), estimate_bytes(levels, patch))
+    memory = estimate_bytes(levels, patch, settings.search)
+    return Plan(shape, out, patch, levels, resolve_device(settings.device), memory)
 
 
-def estimate_bytes(levels: PyramidShapes, patch: Shape3, channels: int = 3) -> int:
+def estimate_bytes(levels: PyramidShapes, patch: Shape3, search: str = "auto", channels: int = 3) -> int:
     """Peak memory of a generation, dominated by the finest level: the pyramid, the query and
-    blurry key, the exact search's unfolded patches, and the voting buffer."""
-    pyramid = sum(int(np.prod(s)) for s in levels.input) * channels * 4
-    t, h, w = levels.input[0]
-    to, ho, wo = levels.output[0]
-    dim = channels * int(np.prod(patch))
-    n_key = (t - patch[0] + 1) * (h - patch[1] + 1) * (w - patch[2] + 1)
-    n_query = (to - patch[0] + 1) * (ho - patch[1] + 1) * (wo - patch[2] + 1)
-    working = (2 * t * h * w + 2 * to * ho * wo) * channels * 4
-    search = (n_key + n_query) * dim * 4 + 2 * ExactSearch.max_bytes
-    votes = 256 * 2**20 + 2 * to * ho * wo * channels * 4
-    return pyramid + working + search + votes
+    blurry key, the search's working set (exact: both sides' unfolded patches; PatchMatch: copies
+    of the two videos and per-query fields), and the voting buffer."""
+    choose = search_per_level(search, levels.output, levels.input, patch)
+    pyramid = sum(math.prod(s) for s in levels.input) * channels * 4
+    worst = 0
+    for level, (key_shape, query_shape) in enumerate(zip(levels.input, levels.output)):
+        n_key = math.prod(patch_grid(key_shape, patch))
+        n_query = math.prod(patch_grid(query_shape, patch))
+        video_bytes = (math.prod(key_shape) + math.prod(query_shape)) * channels * 4
+        if isinstance(choose(level), ExactSearch):
+            working = (n_key + n_query) * channels * math.prod(patch) * 4 + 2 * ExactSearch.max_bytes
+        else:
+            working = 2 * video_bytes + n_query * 48 + n_key * 16
+        votes = min(256 * 2**20, math.prod(patch) * math.prod(query_shape) * channels * 4)
+        worst = max(worst, 2 * video_bytes + working + votes)
+    return pyramid + worst
 
 
 def to_tensor(frames: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -173,13 +182,7 @@ def generate(
     noise = torch.randn(start.shape, generator=generator) * settings.noise
     initial = start + noise.to(p.device)
     engine = EngineSettings(p.patch, settings.iterations, settings.coarsest_iterations, settings.reduce, settings.alpha)
-    search = make_search(settings.search)
-    result = synthesize(initial, values, p.levels.output, engine, lambda level: search, seed=seed, on_level=on_level)
+    search = search_per_level(settings.search, p.levels.output, p.levels.input, p.patch)
+    result = synthesize(initial, values, p.levels.output, engine, search, seed=seed, on_level=on_level)
     out = to_frames(result)
     return out[0] if image else out
-
-
-def make_search(name: str) -> PatchSearch:
-    if name == "exact":
-        return ExactSearch()
-    raise PatchvidError(f"unknown search {name!r}")

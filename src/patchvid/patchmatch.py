@@ -14,11 +14,13 @@ or random) and improves it by rounds ("passes") of
 
 and keeps, per query, the candidate of lowest score. Distances are sums of squared differences
 computed straight from the two videos (no ``(N, D)`` patch matrix), stopped as soon as they exceed
-the current best. Before that exact distance is computed, a candidate must pass a lower bound: the
-distance between PCA features of the two patches (an orthonormal projection never lengthens a
-vector, so ``|P(q - k)|^2 <= |q - k|^2``); most random and many propagated candidates fail it for a
-few flops. Pruning by a lower bound does not change which candidate wins, so the result is that of
-plain exact-distance PatchMatch, only sooner.
+the current best. Optionally (``features > 0``) a candidate must first pass a lower bound: the
+distance between PCA features of the two patches plus the difference of their residual norms (an
+orthonormal projection never lengthens a vector). Pruning by a lower bound never changes which
+candidate wins. It is off by default: on real footage the candidates that matter are near the
+current match and differ from it in fine detail the PCA misses, so the bound rejected only about
+half of them and cost more (features, one more cache miss per candidate) than it saved; see
+BENCHMARKS-search.md.
 
 Completeness weighting (``alpha``) needs, for every key patch, the distance to its nearest query,
 which PatchMatch does not give. It is estimated by a reverse PatchMatch (key patches as queries,
@@ -47,7 +49,6 @@ from .search import Match, Patch
 Grid = tuple[int, int, int]
 
 try:  # numba is a dependency, but a missing or broken install must not break the torch path
-    import numba
     from numba import njit, prange
 
     HAVE_NUMBA = True
@@ -68,12 +69,13 @@ class PatchMatch:
     Attributes:
         passes: rounds of propagation + random search.
         schedule: ``"jump"`` (jump flooding, neighbours at ``±step`` along t, y, x, steps cycled from
-            ``steps``) or ``"scan"`` (scanlines along x, y, t in turn, alternating direction). The
-            torch back end always uses ``"jump"``.
+            ``steps``) or ``"scan"`` (scanlines along x, y, t in turn, alternating direction; more
+            quality per second on CPU). The torch back end always uses ``"jump"``.
         steps: jump lengths, cycled over the passes (``"jump"`` only).
-        random_candidates: random-search samples per query and pass. Sample ``j`` of pass ``p``
-            uses window radius ``R / 2**((p * random_candidates + j) mod L)`` where ``R`` is the
-            key grid's longest side and ``L`` the number of halvings down to 1.
+        random_candidates: random-search samples per query and pass, in windows whose radii go from
+            the key grid's longest side down to 1 by halving; one pass's samples are spread over
+            those scales and later passes (and other seeds) shift them (:func:`_radius_level`).
+            On real footage this is the best use of time: 4 beat 2 with twice the passes.
         features: PCA dimensions of the lower bound that prunes candidates; 0 disables it.
         pca_samples: key patches sampled to fit the PCA basis.
         reverse_passes: passes of the key-to-query search that estimates the completeness weight
@@ -84,10 +86,10 @@ class PatchMatch:
     """
 
     passes: int = 4
-    schedule: str = "jump"
+    schedule: str = "scan"
     steps: tuple[int, ...] = (8, 4, 2, 1)
-    random_candidates: int = 2
-    features: int = 8
+    random_candidates: int = 4
+    features: int = 0
     pca_samples: int = 4096
     reverse_passes: int | None = None
     backend: str = "auto"
@@ -137,8 +139,9 @@ class PatchMatch:
         nnf0 = _initial_flat(init, q_grid, k_grid, gen, device)
 
         basis = self._basis(key, patch, k_grid, gen) if self.features > 0 else None
-        q_feat = _features(query, basis, patch)  # (Nq, F)
-        k_feat = _features(key, basis, patch)  # (Nk, F)
+        centre = key.mean(dim=(1, 2, 3))
+        q_feat = _features(query, basis, patch, centre)  # (Nq, F+1)
+        k_feat = _features(key, basis, patch, centre)  # (Nk, F+1)
         run = self._run_numba if backend == "numba" else self._run_torch
 
         inv_weight = None  # alpha + estimated distance of each key to its nearest query
@@ -189,7 +192,8 @@ class PatchMatch:
         kf = k_feat.cpu().numpy() if k_feat is not None else np.zeros((math.prod(k_grid), 0), np.float32)
         inv = inv_weight.cpu().numpy() if inv_weight is not None else np.zeros(0, np.float32)
         rowlen = patch[2] * c
-        nnf = nnf0.cpu().numpy().astype(np.int64)
+        kt, ky, kx = _unflatten(nnf0.cpu(), k_grid)
+        nnf = torch.stack((kt, ky, kx), 1).numpy().astype(np.int64)  # (Nq, 3) corners: no divisions in kernels
         dist = np.empty(nnf.shape[0], np.float32)
         score = np.empty(nnf.shape[0], np.float32)
         _nb_init(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score)
@@ -201,10 +205,10 @@ class PatchMatch:
             if self.schedule == "jump":
                 _nb_jump_pass(*args, int(self.steps[p % len(self.steps)]), *rnd)
             else:
-                axis = (2, 1, 0)[p % 3]
-                direction = 1 if (p // 3) % 2 == 0 else -1
+                axis, direction = _scan_order(q_grid, p)
                 _nb_scan_pass(*args, axis, direction, *rnd)
             nnf, nnf2, dist, dist2, score, score2 = nnf2, nnf, dist2, dist, score2, score
+        nnf = (nnf[:, 0] * k_grid[1] + nnf[:, 1]) * k_grid[2] + nnf[:, 2]
         dev = query.device
         return torch.from_numpy(nnf).to(dev), torch.from_numpy(dist).to(dev)
 
@@ -221,7 +225,6 @@ class PatchMatch:
         q_coords = (qt, qy, qx)
         kg = torch.tensor(k_grid, device=dev)
         radii = _radii(k_grid)
-        level = 0
         for p in range(passes):
             step = int(self.steps[p % len(self.steps)])
             old = nnf.clone()  # jump flooding reads the field as it was at the start of the pass
@@ -234,9 +237,8 @@ class PatchMatch:
                     cand = _shift_flat(old[src], axis, -sign * step, k_grid)
                     cand = torch.where(ok, cand, nnf)
                     self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
-            for _ in range(self.random_candidates):
-                r = int(radii[level % len(radii)])
-                level += 1
+            for j in range(self.random_candidates):
+                r = int(radii[_radius_level(j, p, seed, self.random_candidates, len(radii))])
                 kt, ky, kx = _unflatten(nnf, k_grid)
                 parts = []
                 for a, centre in enumerate((kt, ky, kx)):
@@ -390,16 +392,47 @@ def _exact_flat(query, key, patch, q_grid, k_grid, qi, ki, chunk: int = 1 << 16)
     return out
 
 
-def _features(video: torch.Tensor, basis: torch.Tensor | None, patch: Patch) -> torch.Tensor | None:
-    """``(N, F) float32`` PCA features of every valid patch (one 3-D convolution), or ``None``."""
+def _features(
+    video: torch.Tensor, basis: torch.Tensor | None, patch: Patch, centre: torch.Tensor
+) -> torch.Tensor | None:
+    """``(N, F+1) float32`` lower-bound features of every valid patch, or ``None`` without a basis.
+
+    Columns ``0..F-1`` are the PCA coefficients ``P(x - centre)`` (one 3-D convolution); the last is
+    the norm of what the projection leaves out, ``|R(x - centre)|``. For two patches x, y,
+    ``|x - y|^2 = |P(x-y)|^2 + |R(x-y)|^2 >= |P(x-y)|^2 + (|R(x-c)| - |R(y-c)|)^2``, i.e. the squared
+    distance between feature rows is a lower bound of the patch distance. ``centre`` ``(C,)`` must be
+    the same for query and key (it cancels in differences; it only keeps values small).
+    """
     if basis is None:
         return None
     c = video.shape[0]
-    # centring the video keeps the features small, so their differences lose little to rounding
-    centred = video - video.mean(dim=(1, 2, 3), keepdim=True)
+    centred = video - centre.to(video.device).reshape(c, 1, 1, 1)
     weight = basis.to(video.device).reshape(basis.shape[0], c, *patch)
     feat = torch.nn.functional.conv3d(centred[None], weight)[0]  # (F, T', H', W')
-    return feat.reshape(feat.shape[0], -1).T.contiguous()
+    feat = feat.reshape(feat.shape[0], -1).T  # (N, F)
+    # squared patch norms by running sums in float64 (the residual is a small difference of large numbers)
+    sq = (centred.double() ** 2).sum(0)
+    for axis, size in enumerate(patch):
+        cum = torch.cumsum(sq, axis)
+        cum = torch.cat((torch.zeros_like(cum.narrow(axis, 0, 1)), cum), axis)
+        sq = cum.narrow(axis, size, cum.shape[axis] - size) - cum.narrow(axis, 0, cum.shape[axis] - size)
+    residual = (sq.reshape(-1) - (feat.double() ** 2).sum(1)).clamp(min=0).sqrt()
+    return torch.cat((feat, residual.float()[:, None]), 1).contiguous()
+
+
+def _scan_order(q_grid: Grid, p: int) -> tuple[int, int]:
+    """Axis and direction of scanline pass ``p``: x, y, t in turn (axes of one patch are skipped, so an
+    image alternates x and y), forwards, then the same backwards."""
+    axes = [a for a in (2, 1, 0) if q_grid[a] > 1] or [2]
+    return axes[p % len(axes)], (1 if (p // len(axes)) % 2 == 0 else -1)
+
+
+def _radius_level(j: int, p: int, seed: int, n_random: int, levels: int) -> int:
+    """Index into :func:`_radii` of random sample ``j`` of pass ``p``: the samples of one pass are
+    spread over the scales (large and small in every pass, even with two samples), and successive
+    passes (and calls with other seeds) shift them, so a few passes cover every scale."""
+    stride = -(-levels // n_random)
+    return (j * stride + p + (seed % 2**64)) % levels
 
 
 def _radii(k_grid: Grid) -> np.ndarray:
@@ -440,35 +473,41 @@ if HAVE_NUMBA:
     _M2 = np.uint64(0x94D049BB133111EB)
     _GOLD = np.uint64(0x9E3779B97F4A7C15)
 
-    @njit(inline="always", cache=True)
+    @njit(cache=True)
     def _mix(z):
         """splitmix64 finaliser: a well-mixed 64-bit hash (deterministic, thread-independent)."""
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
         return z ^ (z >> np.uint64(31))
 
-    @njit(inline="always", cache=True)
+    @njit(cache=True)
     def _rand_below(seed, a, b, n):
         """A uniform integer in ``[0, n)`` from the hash of ``(seed, a, b)``."""
         h = _mix(seed + _GOLD * np.uint64(a + 1))
         h = _mix(h ^ (np.uint64(b + 1) * _GOLD))
         return np.int64(h % np.uint64(n))
 
-    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    @njit(fastmath=_FASTMATH, cache=True)
     def _ssd(qv, qb, kv, kb, qrow, krow, rowlen, limit):
         """Sum of squared differences of two patches, abandoned (>= limit) once it passes ``limit``."""
+        # unsigned indices spare numba's negative-index wraparound (which blocks vectorisation); the
+        # row length must stay a runtime value: a constant one lets LLVM fully unroll the row and
+        # vectorise the outer loops with gathers instead, several times slower
         acc = np.float32(0.0)
+        n = np.uint64(rowlen)
         for r in range(qrow.shape[0]):
-            qo = qb + qrow[r]
-            ko = kb + krow[r]
-            for i in range(rowlen):
+            qo = np.uint64(qb + qrow[r])
+            ko = np.uint64(kb + krow[r])
+            row = np.float32(0.0)
+            for i in range(n):
                 d = qv[qo + i] - kv[ko + i]
-                acc += d * d
+                row += d * d
+            acc += row
             if acc > limit:
                 break
         return acc
 
-    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    @njit(fastmath=_FASTMATH, cache=True)
     def _feat_dist(qf, qi, kf, ki):
         acc = np.float32(0.0)
         for j in range(qf.shape[1]):
@@ -476,148 +515,161 @@ if HAVE_NUMBA:
             acc += d * d
         return acc
 
-    @njit(inline="always", cache=True)
-    def _key_base(ki, kg, ks):
-        t = ki // (kg[1] * kg[2])
-        y = (ki // kg[2]) % kg[1]
-        x = ki % kg[2]
-        return t * ks[0] + y * ks[1] + x * ks[2]
+    # numba-level inlining of the two helpers called in the innermost loops saves ~30 % of the run
+    # time (no call/exception-check overhead per candidate); inlining everything saves little more
+    # and doubles the compile time
+    @njit(inline="always", fastmath=_FASTMATH, cache=True)
+    def _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs):
+        """Score key corner ``(c0, c1, c2)`` for query ``qi`` (video offset ``qb``) against the best
+        so far ``(b0, b1, b2)`` of distance ``bd`` and score ``bs``; returns the new best."""
+        if c0 == b0 and c1 == b1 and c2 == b2:
+            return b0, b1, b2, bd, bs
+        ki = (c0 * kg[1] + c1) * kg[2] + c2
+        w = np.float32(1.0)
+        if inv.shape[0] > 0:
+            w = inv[ki]
+        # lower bound; the tiny slack keeps feature rounding from pruning an exact winner
+        if qf.shape[1] > 0 and _feat_dist(qf, qi, kf, ki) * np.float32(1.0 - 1e-5) >= bs * w:
+            return b0, b1, b2, bd, bs
+        d = _ssd(qv, qb, kv, c0 * ks[0] + c1 * ks[1] + c2 * ks[2], qrow, krow, rowlen, bs * w)
+        s = d / w
+        if s < bs:
+            return c0, c1, c2, d, s
+        return b0, b1, b2, bd, bs
 
     @njit(inline="always", cache=True)
-    def _shift(ki, axis, delta, kg):
-        """Flat key index moved by ``delta`` along ``axis``, clamped into the key grid."""
-        c0 = ki // (kg[1] * kg[2])
-        c1 = (ki // kg[2]) % kg[1]
-        c2 = ki % kg[2]
+    def _neighbour(nnf, ni, axis, delta, kg):
+        """The match of query ``ni`` moved by ``delta`` along ``axis``, clamped into the key grid."""
+        c0, c1, c2 = nnf[ni, 0], nnf[ni, 1], nnf[ni, 2]
         if axis == 0:
             c0 = min(max(c0 + delta, 0), kg[0] - 1)
         elif axis == 1:
             c1 = min(max(c1 + delta, 0), kg[1] - 1)
         else:
             c2 = min(max(c2 + delta, 0), kg[2] - 1)
-        return (c0 * kg[1] + c1) * kg[2] + c2
+        return c0, c1, c2
 
-    @njit(inline="always", fastmath=_FASTMATH, cache=True)
-    def _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s):
-        """Score key ``cand`` for query ``qi``; returns the (possibly new) best ``(key, dist, score)``."""
-        if cand == best:
-            return best, best_d, best_s
-        w = np.float32(1.0)
-        if inv.shape[0] > 0:
-            w = inv[cand]
-        if qf.shape[1] > 0:
-            # PCA lower bound; the tiny slack keeps rounding from pruning an exact tie-breaker
-            if _feat_dist(qf, qi, kf, cand) * np.float32(1.0 - 1e-5) >= best_s * w:
-                return best, best_d, best_s
-        d = _ssd(qv, qb, kv, _key_base(cand, kg, ks), qrow, krow, rowlen, best_s * w)
-        s = d / w
-        if s < best_s:
-            return cand, d, s
-        return best, best_d, best_s
+    @njit(fastmath=_FASTMATH, cache=True)
+    def _random_search(
+        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs, n_random, radii, seed, p
+    ):
+        """``n_random`` candidates drawn uniformly in windows around the current best (clipped to the
+        grid). See :func:`_radius_level` for which radius each gets."""
+        levels = radii.shape[0]
+        stride = (levels + n_random - 1) // max(n_random, 1)
+        for j in range(n_random):
+            r = radii[(np.uint64(j * stride + p) + seed) % np.uint64(levels)]
+            lo0, hi0 = max(b0 - r, 0), min(b0 + r, kg[0] - 1)
+            lo1, hi1 = max(b1 - r, 0), min(b1 + r, kg[1] - 1)
+            lo2, hi2 = max(b2 - r, 0), min(b2 + r, kg[2] - 1)
+            stream = (p * n_random + j) * 3
+            c0 = lo0 + _rand_below(seed, qi, stream, hi0 - lo0 + 1)
+            c1 = lo1 + _rand_below(seed, qi, stream + 1, hi1 - lo1 + 1)
+            c2 = lo2 + _rand_below(seed, qi, stream + 2, hi2 - lo2 + 1)
+            b0, b1, b2, bd, bs = _try(
+                qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+            )
+        return b0, b1, b2, bd, bs
 
     @njit(parallel=True, fastmath=_FASTMATH, cache=True)
     def _nb_init(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score):
-        """Exact distances (and scores) of the starting field."""
-        n = nnf.shape[0]
-        for qi in prange(n):
-            t = qi // (qg[1] * qg[2])
-            y = (qi // qg[2]) % qg[1]
-            x = qi % qg[2]
-            qb = t * qs[0] + y * qs[1] + x * qs[2]
-            d = _ssd(qv, qb, kv, _key_base(nnf[qi], kg, ks), qrow, krow, rowlen, np.float32(np.inf))
-            dist[qi] = d
-            score[qi] = d / inv[nnf[qi]] if inv.shape[0] > 0 else d
-
-    @njit(inline="always", cache=True)
-    def _random_search(
-        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s, n_random, radii, seed, p
-    ):
-        """``n_random`` candidates in windows around the current best, radii cycling over passes."""
-        for j in range(n_random):
-            r = radii[(p * n_random + j) % radii.shape[0]]
-            c0 = best // (kg[1] * kg[2])
-            c1 = (best // kg[2]) % kg[1]
-            c2 = best % kg[2]
-            lo0, hi0 = max(c0 - r, 0), min(c0 + r, kg[0] - 1)
-            lo1, hi1 = max(c1 - r, 0), min(c1 + r, kg[1] - 1)
-            lo2, hi2 = max(c2 - r, 0), min(c2 + r, kg[2] - 1)
-            stream = (p * n_random + j) * 3
-            n0 = lo0 + _rand_below(seed, qi, stream, hi0 - lo0 + 1)
-            n1 = lo1 + _rand_below(seed, qi, stream + 1, hi1 - lo1 + 1)
-            n2 = lo2 + _rand_below(seed, qi, stream + 2, hi2 - lo2 + 1)
-            cand = (n0 * kg[1] + n1) * kg[2] + n2
-            best, best_d, best_s = _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s)
-        return best, best_d, best_s
+        """Exact distances (and scores) of the starting field ``nnf (Nq, 3)``."""
+        for line in prange(qg[0] * qg[1]):
+            t = line // qg[1]
+            y = line % qg[1]
+            for x in range(qg[2]):
+                qi = line * qg[2] + x
+                kb = nnf[qi, 0] * ks[0] + nnf[qi, 1] * ks[1] + nnf[qi, 2] * ks[2]
+                d = _ssd(qv, t * qs[0] + y * qs[1] + x * qs[2], kv, kb, qrow, krow, rowlen, np.float32(np.inf))
+                dist[qi] = d
+                score[qi] = d
+                if inv.shape[0] > 0:
+                    score[qi] = d / inv[(nnf[qi, 0] * kg[1] + nnf[qi, 1]) * kg[2] + nnf[qi, 2]]
 
     @njit(parallel=True, fastmath=_FASTMATH, cache=True)
     def _nb_jump_pass(
         qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
         nnf, dist, score, nnf_out, dist_out, score_out, step, n_random, radii, seed, p,
     ):  # fmt: skip
-        """One jump-flood pass: every query tries its ``±step`` neighbours' matches (shifted back)
-        along t, y, x, as they were at the start of the pass, then random search."""
-        n = nnf.shape[0]
-        gs0 = qg[1] * qg[2]
-        for qi in prange(n):
-            c = (qi // gs0, (qi // qg[2]) % qg[1], qi % qg[2])
-            qb = c[0] * qs[0] + c[1] * qs[1] + c[2] * qs[2]
-            best, best_d, best_s = nnf[qi], dist[qi], score[qi]
-            for axis in range(3):
-                stride = gs0 if axis == 0 else (qg[2] if axis == 1 else 1)
+        """One jump-flood pass: every query tries its ``±step`` neighbours' matches along t, y, x (as
+        they were at the start of the pass, so the order of queries does not matter), moved back by
+        ``step``; then random search."""
+        plane = qg[1] * qg[2]
+        for line in prange(qg[0] * qg[1]):
+            t = line // qg[1]
+            y = line % qg[1]
+            for x in range(qg[2]):
+                qi = line * qg[2] + x
+                qb = t * qs[0] + y * qs[1] + x * qs[2]
+                b0, b1, b2, bd, bs = nnf[qi, 0], nnf[qi, 1], nnf[qi, 2], dist[qi], score[qi]
                 for sign in (-1, 1):
-                    nb = c[axis] + sign * step
-                    if nb < 0 or nb >= qg[axis]:
-                        continue
-                    cand = _shift(nnf[qi + sign * step * stride], axis, -sign * step, kg)
-                    best, best_d, best_s = _try(
-                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
-                    )
-            best, best_d, best_s = _random_search(
-                qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s, n_random, radii, seed, p
-            )
-            nnf_out[qi], dist_out[qi], score_out[qi] = best, best_d, best_s
+                    o = sign * step
+                    if 0 <= t + o < qg[0]:
+                        c0, c1, c2 = _neighbour(nnf, qi + o * plane, 0, -o, kg)
+                        b0, b1, b2, bd, bs = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                        )
+                    if 0 <= y + o < qg[1]:
+                        c0, c1, c2 = _neighbour(nnf, qi + o * qg[2], 1, -o, kg)
+                        b0, b1, b2, bd, bs = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                        )
+                    if 0 <= x + o < qg[2]:
+                        c0, c1, c2 = _neighbour(nnf, qi + o, 2, -o, kg)
+                        b0, b1, b2, bd, bs = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                        )
+                b0, b1, b2, bd, bs = _random_search(
+                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs,
+                    n_random, radii, seed, p,
+                )  # fmt: skip
+                nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
+                dist_out[qi], score_out[qi] = bd, bs
 
     @njit(parallel=True, fastmath=_FASTMATH, cache=True)
     def _nb_scan_pass(
         qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
         nnf, dist, score, nnf_out, dist_out, score_out, axis, direction, n_random, radii, seed, p,
     ):  # fmt: skip
-        """One scanline pass along ``axis`` in ``direction``: lines run in parallel; along a line each
-        query tries its predecessor's fresh match (shifted), the ±1 neighbours across the line as
-        they were at the start of the pass, then random search."""
+        """One scanline pass along ``axis`` in ``direction`` (+1/-1). Lines run in parallel; along a
+        line each query tries its predecessor's match from this pass (so a good match travels the
+        whole line), the ±1 neighbours across the line as they were at the start of the pass (so
+        lines do not depend on each other), then random search."""
         gstride = (qg[1] * qg[2], qg[2], 1)
         a1 = 1 if axis == 0 else 0  # the two axes across the line
         a2 = 1 if axis == 2 else 2
-        n_lines = qg[a1] * qg[a2]
         length = qg[axis]
-        for line in prange(n_lines):
-            c1 = line // qg[a2]
-            c2 = line % qg[a2]
-            start = c1 * gstride[a1] + c2 * gstride[a2]
+        for line in prange(qg[a1] * qg[a2]):
+            u1 = line // qg[a2]
+            u2 = line % qg[a2]
+            start = u1 * gstride[a1] + u2 * gstride[a2]
             for i in range(length):
-                ca = i if direction > 0 else length - 1 - i
-                qi = start + ca * gstride[axis]
+                ua = i if direction > 0 else length - 1 - i
+                qi = start + ua * gstride[axis]
                 t = qi // gstride[0]
                 y = (qi // qg[2]) % qg[1]
                 x = qi % qg[2]
                 qb = t * qs[0] + y * qs[1] + x * qs[2]
-                best, best_d, best_s = nnf[qi], dist[qi], score[qi]
-                if i > 0:  # predecessor along the line, already updated in this pass
-                    cand = _shift(nnf_out[qi - direction * gstride[axis]], axis, direction, kg)
-                    best, best_d, best_s = _try(
-                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
+                b0, b1, b2, bd, bs = nnf[qi, 0], nnf[qi, 1], nnf[qi, 2], dist[qi], score[qi]
+                if i > 0:
+                    c0, c1, c2 = _neighbour(nnf_out, qi - direction * gstride[axis], axis, direction, kg)
+                    b0, b1, b2, bd, bs = _try(
+                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
                     )
-                for b in (a1, a2):
-                    cb = c1 if b == a1 else c2
-                    for sign in (-1, 1):
-                        if cb + sign < 0 or cb + sign >= qg[b]:
-                            continue
-                        cand = _shift(nnf[qi + sign * gstride[b]], b, -sign, kg)
-                        best, best_d, best_s = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, cand, best, best_d, best_s
+                for sign in (-1, 1):
+                    if 0 <= u1 + sign < qg[a1]:
+                        c0, c1, c2 = _neighbour(nnf, qi + sign * gstride[a1], a1, -sign, kg)
+                        b0, b1, b2, bd, bs = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
                         )
-                best, best_d, best_s = _random_search(
-                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, best, best_d, best_s,
+                    if 0 <= u2 + sign < qg[a2]:
+                        c0, c1, c2 = _neighbour(nnf, qi + sign * gstride[a2], a2, -sign, kg)
+                        b0, b1, b2, bd, bs = _try(
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                        )
+                b0, b1, b2, bd, bs = _random_search(
+                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs,
                     n_random, radii, seed, p,
                 )  # fmt: skip
-                nnf_out[qi], dist_out[qi], score_out[qi] = best, best_d, best_s
+                nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
+                dist_out[qi], score_out[qi] = bd, bs

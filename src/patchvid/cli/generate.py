@@ -29,7 +29,7 @@ from .common import (
 )
 
 DEMO_RANGE = (2.0, 13)  # start (s), frames: the rabbit stretching in Big Buck Bunny
-DEMO_MAX_SIZE = 96
+DEMO_MAX_SIZE = 256
 
 
 def floats(count: int):
@@ -138,7 +138,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"how overlapping patches are combined (default {d.reduce})")
     m.add_argument("--alpha", type=float, default=d.alpha,
                    help="completeness weight: smaller uses more of the input (default: off)")
-    m.add_argument("--search", choices=("exact",), default=d.search, help="nearest-neighbour search")
+    m.add_argument(
+        "--search",
+        choices=("auto", "exact", "patchmatch"),
+        default=d.search,
+        help="nearest-neighbour search: exact, PatchMatch, or auto (exact on small levels; default)",
+    )
     m.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
                    help="where to compute (default auto: CUDA when available)")
     p.set_defaults(handler=run)
