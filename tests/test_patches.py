@@ -69,3 +69,23 @@ def test_gaussian_weights_peak_at_centre():
     w = gaussian_weights((3, 7, 7))
     assert w.shape == (3, 7, 7)
     assert w.argmax() == w.numel() // 2
+
+
+@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
+def test_compiled_fold_agrees_with_the_torch_fold(reduce, monkeypatch):
+    import patchvid.patches as patches
+
+    if not patches.HAVE_NUMBA:
+        pytest.skip("numba not installed: only the torch fold exists")
+    v = video(t=6, h=15, w=17, seed=4)
+    patch = (3, 5, 5)
+    grid = patch_grid(v.shape[1:], patch)
+    g = torch.Generator().manual_seed(5)
+    nnf = torch.stack([torch.randint(0, n, grid, generator=g) for n in grid], -1)  # incoherent: many votes differ
+    compiled = fold_nnf(v, nnf, patch, reduce)
+    monkeypatch.setattr(patches, "HAVE_NUMBA", False)
+    reference = fold_nnf(v, nnf, patch, reduce)
+    if reduce == "median":
+        assert torch.equal(compiled, reference)
+    else:
+        torch.testing.assert_close(compiled, reference, atol=1e-6, rtol=0)

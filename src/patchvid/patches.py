@@ -11,7 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
+
+try:  # the compiled CPU fold; without numba the torch path does the same (slower, more memory)
+    from numba import njit, prange
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    HAVE_NUMBA = False
 
 Patch = tuple[int, int, int]
 REDUCTIONS = ("median", "mean", "gaussian")
@@ -97,6 +105,22 @@ def fold_nnf(
         return flat_value[:, index.reshape(-1)].reshape(c, *index.shape)
 
     shape = (c, grid[0] + pt - 1, grid[1] + ph - 1, grid[2] + pw - 1)
+    if value.device.type == "cpu" and HAVE_NUMBA and reduce in REDUCTIONS:
+        # one pass over the output, gathering each voxel's votes into a small buffer: no
+        # (offsets x video) vote tensor, and a selection instead of a sort for the median
+        out = torch.empty(shape, dtype=torch.float32)
+        weights = gaussian_weights(patch) if reduce == "gaussian" else torch.ones(patch)
+        _fold_kernel(
+            flat_value.float().contiguous().numpy(),
+            base.contiguous().numpy(),
+            hv,
+            wv,
+            patch,
+            REDUCTIONS.index(reduce),
+            weights.double().contiguous().numpy(),
+            out.numpy(),
+        )
+        return out.to(value.dtype)
     return _vote(proposals, shape, patch, reduce, value.device, value.dtype, max_bytes)
 
 
@@ -166,3 +190,74 @@ def _offsets(patch: Patch):
         for dy in range(ph):
             for dx in range(pw):
                 yield dt, dy, dx
+
+
+if HAVE_NUMBA:
+
+    @njit(cache=True)
+    def _select(buf, n, k):  # pragma: no cover - compiled
+        """The k-th smallest of buf[:n] (Hoare's selection; reorders buf)."""
+        lo, hi = 0, n - 1
+        while lo < hi:
+            pivot = buf[(lo + hi) // 2]
+            i, j = lo, hi
+            while i <= j:
+                while buf[i] < pivot:
+                    i += 1
+                while buf[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    buf[i], buf[j] = buf[j], buf[i]
+                    i += 1
+                    j -= 1
+            if k <= j:
+                hi = j
+            elif k >= i:
+                lo = i
+            else:
+                return buf[k]
+        return buf[k]
+
+    @njit(parallel=True, cache=True)
+    def _fold_kernel(value, base, hv, wv, patch, mode, weights, out):  # pragma: no cover - compiled
+        """out[c, t, y, x] = median (mode 0) or weighted mean (modes 1, 2) over the patches covering
+        (t, y, x) of value[c, base[corner] + offset]; value is (C, Tv*Hv*Wv), base (T', H', W')."""
+        channels = value.shape[0]
+        pt, ph, pw = patch
+        gt, gh, gw = base.shape
+        t_out, h_out, w_out = out.shape[1], out.shape[2], out.shape[3]
+        for row in prange(t_out * h_out):
+            t = row // h_out
+            y = row % h_out
+            index = np.empty(pt * ph * pw, np.int64)
+            weight = np.empty(pt * ph * pw, np.float64)
+            buf = np.empty(pt * ph * pw, np.float32)
+            for x in range(w_out):
+                n = 0
+                for dt in range(pt):
+                    ct = t - dt
+                    if ct < 0 or ct >= gt:
+                        continue
+                    for dy in range(ph):
+                        cy = y - dy
+                        if cy < 0 or cy >= gh:
+                            continue
+                        for dx in range(pw):
+                            cx = x - dx
+                            if cx < 0 or cx >= gw:
+                                continue
+                            index[n] = base[ct, cy, cx] + (dt * hv + dy) * wv + dx
+                            weight[n] = weights[dt, dy, dx]
+                            n += 1
+                for c in range(channels):
+                    if mode == 0:
+                        for i in range(n):
+                            buf[i] = value[c, index[i]]
+                        out[c, t, y, x] = _select(buf, n, (n - 1) // 2)  # the lower median, as torch's
+                    else:
+                        total = 0.0
+                        norm = 0.0
+                        for i in range(n):
+                            total += weight[i] * value[c, index[i]]
+                            norm += weight[i]
+                        out[c, t, y, x] = total / norm
