@@ -222,3 +222,12 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     assert proc.returncode in (130, 0), err
     assert "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_contact_sheet(tmp_path, small_video):
+    assert main(["generate", str(small_video), "-o", str(tmp_path / "o.mp4"), "--samples", "2",
+                 "--sheet", str(tmp_path / "sheet.png"), *FAST]) == 0
+    sheet = read_video(tmp_path / "sheet.png").frames[0]
+    assert sheet.shape[0] == 3 * 120 + 2 * 4  # the input and two samples, one row each
+    r = patchvid_cli("generate", small_video, "-o", tmp_path / "p.mp4", "--sheet", tmp_path / "sheet.mp4")
+    assert_clean_failure(r, "--sheet")

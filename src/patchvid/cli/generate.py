@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .. import __version__
@@ -16,6 +17,7 @@ from ..data import bundled_clip
 from ..engine import LevelReport
 from ..generate import GenerateSettings, generate, plan
 from ..media import check_output, output_kind, write_video
+from ..pictures import contact_sheet
 from .common import (
     Progress,
     add_input_arguments,
@@ -66,7 +68,6 @@ def patch_size(text: str) -> tuple[int, int, int]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    d = GenerateSettings()
     p = sub.add_parser(
         "generate",
         help="diverse variations of a video or image (VGPNN)",
@@ -101,15 +102,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "give a pattern such as out_{}.mp4",
     )
     g.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses SEED + i (default 0)")
+    add_scale_argument(g)
+    g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
     g.add_argument(
+        "--sheet",
+        metavar="PNG",
+        help="also write a contact sheet: a row of input frames, then a row per sample",
+    )
+    add_method_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def add_scale_argument(group: argparse._ArgumentGroup) -> None:
+    """``--scale``, read by :func:`settings_from` (shared with ``patchvid evaluate --generate``)."""
+    group.add_argument(
         "--scale",
         type=floats(3),
-        default=d.scale,
+        default=GenerateSettings().scale,
         metavar="T,H,W",
         help="output size relative to the input: frames, height, width (e.g. 0.5 for half length as "
         "the published method, 1,1,1.5 for wider; default 1)",
     )
-    g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
+
+
+def add_method_arguments(p: argparse.ArgumentParser) -> None:
+    """The "method" options read by :func:`settings_from` (shared with ``patchvid evaluate --generate``)."""
+    d = GenerateSettings()
     m = p.add_argument_group("method")
     m.add_argument("--noise", type=float, default=d.noise, help=f"noise at the coarsest level (default {d.noise:g})")
     m.add_argument(
@@ -146,7 +164,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
                    help="where to compute (default auto: CUDA when available)")
-    p.set_defaults(handler=run)
 
 
 def settings_from(args: argparse.Namespace) -> GenerateSettings:
@@ -183,10 +200,13 @@ def run(args: argparse.Namespace) -> int:
     reports = [Path(args.report)] if args.report else [_report_path(o) for o in outputs]
     for path in outputs:
         output_kind(path)
-    for path in outputs + reports:
+    if args.sheet and output_kind(args.sheet) != "image":
+        fail(f"--sheet needs an image file name (.png, .jpg), got {args.sheet}")
+    extra = [Path(args.sheet)] if args.sheet else []
+    for path in outputs + reports + extra:
         check_output(path, [args.input], args.overwrite)
-    if len(set(outputs + reports)) != len(outputs) + len(reports):
-        fail("the report would overwrite an output")
+    if len(set(outputs + reports + extra)) != len(outputs) + len(reports) + len(extra):
+        fail("the report or sheet would overwrite an output")
 
     video = load_input(args.input, args.start, args.end, args.max_size, progress)
     p = plan(video.shape, settings)
@@ -202,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         f"{len(p.levels)} levels, {p.device}"
     )
     records = []
+    sheet_rows = [_sheet_frames(video.frames)]
     for i, out_path in enumerate(outputs):
         seed = args.seed + i
         levels: list[dict] = []
@@ -215,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
             )
 
         frames = generate(video.frames, seed=seed, settings=settings, on_level=on_level)
+        if args.sheet:
+            sheet_rows.append(_sheet_frames(frames))
         if video.is_image and frames.shape[0] == 1:
             frames = frames[0]
         seconds = progress.elapsed() - started
@@ -232,7 +255,15 @@ def run(args: argparse.Namespace) -> int:
         records.append(record)
     if args.report:
         write_report(reports[0], _run_record(args, video, p, settings, fps) | {"samples": records})
+    if args.sheet:
+        write_video(args.sheet, contact_sheet(sheet_rows))
+        progress(f"wrote {args.sheet} (input, then {len(outputs)} sample(s))")
     return 0
+
+
+def _sheet_frames(frames: np.ndarray, columns: int = 6) -> np.ndarray:
+    """The few frames a contact sheet shows, so that samples need not stay in memory."""
+    return frames[np.unique(np.linspace(0, len(frames) - 1, min(columns, len(frames))).round().astype(int))]
 
 
 def _report_path(output: Path) -> Path:
