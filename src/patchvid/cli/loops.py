@@ -22,6 +22,7 @@ from .common import (
     check_memory,
     fail,
     load_input,
+    non_negative_int,
     parse_time,
     positive_int,
     write_report,
@@ -31,16 +32,6 @@ DEFAULT_CROSSFADE = 5
 
 
 # --------------------------------------------------------------------------------------- arguments
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
 
 
 def positive_float(text: str) -> float:
