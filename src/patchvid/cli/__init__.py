@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import PatchvidError
-from . import generate, loops
+from . import evaluate, generate, loops
 
-COMMANDS = [generate, loops]
+COMMANDS = [generate, loops, evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,511 @@
+"""Measures of how well generated samples reproduce one input video (or image).
+
+Every function takes clips as ``(T, H, W, 3) uint8`` RGB arrays (an image is one frame) and returns
+plain floats. Everything is deterministic: patch sampling and random projections use fixed seeds,
+and nearest neighbours come from the exhaustive :class:`~patchvid.search.ExactSearch`. Memory stays
+bounded: measures sample at most ``count`` patches, and searches run over the reference in chunks.
+
+Units: patch distances are root-mean-square differences per value, in 8-bit grey levels (0-255);
+the sliced Wasserstein distance is in grey levels along unit projections; diversity is a ratio;
+NNFDIV is in bits per nearest-neighbour entry; the deep-feature distance is a Fréchet distance of
+network activations (no unit).
+
+The measures:
+
+- :func:`coherence`: every patch of a sample should have a close patch in the input (no artefacts).
+- :func:`completeness`: every patch of the input should have a close patch in the sample.
+- :func:`sliced_wasserstein`: distance between the two patch distributions, at several scales.
+- :func:`diversity`: per-pixel standard deviation across samples over the input's (SinGAN's measure).
+- :func:`nnf_diversity` (NNFDIV): how complex the sample's nearest-neighbour field into the input is;
+  a shifted or block-shuffled copy of the input scores low.
+- :func:`feature_statistics` / :func:`frechet_distance`: SIFID-style deep-feature distance, on frames
+  and on frame-to-frame feature differences (motion).
+- :class:`ResourceMeter`: time and peak memory of a block of code (a generation).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import PatchvidError
+from .generate import to_tensor
+from .patches import patch_grid, unfold
+from .resize import resize
+from .search import ExactSearch
+
+Patch = tuple[int, int, int]
+DEFAULT_PATCH: Patch = (3, 7, 7)  # the generator's patch: the measures judge what it copies
+LEVELS = 127.5  # one unit of the [-1, 1] working range in 8-bit grey levels
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as SinGAN's grayscale
+NNF_MAX_PAIRS = 10**8  # NNFDIV's exact search: about a second on 2 CPU cores
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _check_clip(frames: np.ndarray, what: str) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim == 3:
+        frames = frames[None]
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or 0 in frames.shape:
+        raise ValueError(f"{what} must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    return frames
+
+
+def fit_patch(patch: Patch, *shapes: Sequence[int]) -> Patch:
+    """``patch`` shrunk, axis by axis, to fit in every ``(T, H, W)`` shape (a 2-frame clip gets
+    2-frame patches; images get 1-frame patches).
+
+    Raises:
+        PatchvidError: a clip is smaller than 3x3 pixels, too small for any patch.
+    """
+    fitted = tuple(min([p, *(int(s[i]) for s in shapes)]) for i, p in enumerate(patch))
+    if min(fitted[1:]) < 3:
+        raise PatchvidError(f"a clip of {min(s[2] for s in shapes)}x{min(s[1] for s in shapes)} pixels is too "
+                            "small for patch measures (need 3x3 at least)")
+    return fitted  # type: ignore[return-value]
+
+
+def _video(frames: np.ndarray | torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``(3, T, H, W)`` float32 in [-1, 1] (from uint8 frames or such a tensor), shrunk in space by
+    ``scale`` (antialiased)."""
+    video = frames if isinstance(frames, torch.Tensor) else to_tensor(frames)
+    if scale != 1.0:
+        t, h, w = video.shape[1:]
+        video = resize(video, (t, max(1, round(h * scale)), max(1, round(w * scale))))
+    return video
+
+
+def sample_patches(video: torch.Tensor, patch: Patch, count: int, seed: int = 0) -> torch.Tensor:
+    """Up to ``count`` patches of a video at distinct random corners (all of them when there are fewer).
+
+    Args:
+        video: ``(C, T, H, W)``.
+        patch: ``(pt, ph, pw)``.
+        count: how many.
+        seed: the same seed and video shape always pick the same corners.
+
+    Returns:
+        ``(N, C*pt*ph*pw)``, rows ordered as :func:`~patchvid.patches.unfold` orders them.
+    """
+    grid = patch_grid(video.shape[1:], patch)
+    total = grid[0] * grid[1] * grid[2]
+    if total <= count:
+        return unfold(video, patch)
+    flat = np.sort(np.random.default_rng(seed).choice(total, size=count, replace=False))
+    t, rest = np.divmod(flat, grid[1] * grid[2])
+    y, x = np.divmod(rest, grid[2])
+    pt, ph, pw = patch
+    ti = torch.from_numpy(t[:, None] + np.arange(pt))[:, :, None, None]
+    yi = torch.from_numpy(y[:, None] + np.arange(ph))[:, None, :, None]
+    xi = torch.from_numpy(x[:, None] + np.arange(pw))[:, None, None, :]
+    windows = video[:, ti, yi, xi]  # (C, N, pt, ph, pw)
+    return windows.permute(1, 0, 2, 3, 4).reshape(len(flat), -1)
+
+
+def nearest_distances(
+    query: torch.Tensor, key: torch.Tensor, patch: Patch, max_bytes: int = 64 * 2**20
+) -> torch.Tensor:
+    """Squared distance from each query patch to its nearest patch anywhere in ``key``.
+
+    Args:
+        query: ``(N, D)`` patches (as :func:`sample_patches` gives).
+        key: ``(C, T, H, W)`` video whose every valid patch is a candidate.
+        patch: ``(pt, ph, pw)`` with ``C*pt*ph*pw == D``.
+        max_bytes: memory for the key patches unfolded at once; the key is searched a few frames at
+            a time and the minimum kept, so the answer is exact whatever this is.
+
+    Returns:
+        ``(N,)`` float32 sums of squared differences.
+    """
+    search = ExactSearch()
+    pt = patch[0]
+    grid = patch_grid(key.shape[1:], patch)
+    per_frame = grid[1] * grid[2] * query.shape[1] * 4
+    step = max(1, min(grid[0], max_bytes // max(1, per_frame)))
+    # a patch of D values is searched as one voxel of D channels, so ExactSearch compares whole rows
+    as_voxels = query.T[:, None, None, :]
+    best = torch.full((query.shape[0],), math.inf)
+    for t0 in range(0, grid[0], step):
+        rows = unfold(key[:, t0 : t0 + step + pt - 1], patch)
+        match = search(as_voxels, rows.T[:, None, None, :], (1, 1, 1))
+        # recomputed directly: |q|^2 + |k|^2 - 2qk loses the small distances that matter most to rounding
+        nearest = rows[match.nnf[..., 2].reshape(-1)]
+        best = torch.minimum(best, (query - nearest).square().sum(1))
+    return best
+
+
+def _rms_levels(squared: torch.Tensor, dim: int) -> float:
+    """Mean over patches of each patch's RMS difference per value, in grey levels."""
+    return float((squared.double() / dim).sqrt().mean() * LEVELS)
+
+
+# ------------------------------------------------------------------------ coherence, completeness
+
+
+def coherence(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    scale: float = 1.0,
+    count: int = 2048,
+    seed: int = 0,
+) -> float:
+    """How far the sample's patches are from their nearest patch of the reference.
+
+    High when the sample contains something the reference does not (artefacts, blur, seams).
+
+    Args:
+        sample: ``(T, H, W, 3) uint8``; its size may differ from the reference's.
+        reference: ``(T', H', W', 3) uint8``, the input.
+        patch: space-time patch ``(frames, height, width)``, shrunk to fit short clips.
+        scale: measure at this spatial scale (``0.5``: both clips at half resolution).
+        count: how many sample patches to measure (at random corners, fixed by ``seed``); every
+            reference patch is a candidate.
+        seed: seeds the choice of patches.
+
+    Returns:
+        Mean over the sampled patches of the RMS difference per value to the nearest reference
+        patch, in grey levels (0 when every patch occurs exactly in the reference).
+    """
+    q = _video(_check_clip(sample, "sample"), scale)
+    k = _video(_check_clip(reference, "reference"), scale)
+    p = fit_patch(patch, q.shape[1:], k.shape[1:])
+    rows = sample_patches(q, p, count, seed)
+    return _rms_levels(nearest_distances(rows, k, p), rows.shape[1])
+
+
+def completeness(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    scale: float = 1.0,
+    count: int = 2048,
+    seed: int = 0,
+) -> float:
+    """How far the reference's patches are from their nearest patch of the sample: high when part of
+    the input is missing from the sample. :func:`coherence` the other way round, same arguments."""
+    return coherence(reference, sample, patch, scale, count, seed)
+
+
+# ------------------------------------------------------------------------------- distributions
+
+
+def sliced_wasserstein(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    scales: Sequence[float] = (1.0, 0.5, 0.25),
+    projections: int = 256,
+    count: int = 8192,
+    seed: int = 0,
+) -> dict[float, float]:
+    """Sliced Wasserstein distance between the space-time patch distributions of two clips.
+
+    Both clips' patches (``count`` at most, at random corners) are projected on the same
+    ``projections`` random unit directions (fixed by ``seed``); along each, the 1-D Wasserstein-1
+    distance between the two sets of projections is taken from their sorted values, and the
+    distances are averaged over directions.
+
+    Args:
+        sample, reference: ``(T, H, W, 3) uint8``; sizes may differ.
+        patch: ``(frames, height, width)``, shrunk to fit.
+        scales: spatial scales to measure at; a scale where the patch no longer fits is left out.
+        projections: number of random directions.
+        count: patches per clip and scale.
+        seed: seeds patch corners and directions.
+
+    Returns:
+        ``{scale: distance in grey levels}``; ``0`` for a clip against itself.
+    """
+    full_a, full_b = _video(_check_clip(sample, "sample")), _video(_check_clip(reference, "reference"))
+    out: dict[float, float] = {}
+    for scale in scales:
+        a, b = _video(full_a, scale), _video(full_b, scale)
+        if min(a.shape[2:] + b.shape[2:]) < 3:
+            continue
+        p = fit_patch(patch, a.shape[1:], b.shape[1:])
+        pa, pb = sample_patches(a, p, count, seed), sample_patches(b, p, count, seed)
+        directions = torch.randn(pa.shape[1], projections, generator=torch.Generator().manual_seed(seed))
+        directions /= directions.norm(dim=0, keepdim=True)
+        # (projections, patches), sorted along the contiguous axis by NumPy (3x faster than torch here)
+        va = np.sort((directions.T @ pa.T).numpy(), axis=1)
+        vb = np.sort((directions.T @ pb.T).numpy(), axis=1)
+        n = min(va.shape[1], vb.shape[1])
+        # compare the two at n common quantiles (both sets are the same size unless clip sizes differ)
+        quantiles = (np.arange(n) + 0.5) / n
+        ia, ib = (quantiles * va.shape[1]).astype(int), (quantiles * vb.shape[1]).astype(int)
+        out[scale] = float(np.abs(va[:, ia] - vb[:, ib]).mean(dtype=np.float64) * LEVELS)
+    return out
+
+
+# ------------------------------------------------------------------------------------ diversity
+
+
+def grayscale(frames: np.ndarray) -> np.ndarray:
+    """``(T, H, W, 3) uint8`` to ``(T, H, W) float64`` luma in grey levels."""
+    return np.asarray(frames, dtype=np.float64) @ LUMA
+
+
+def diversity(samples: Sequence[np.ndarray], reference: np.ndarray) -> float:
+    """SinGAN's diversity: the per-pixel standard deviation of the grayscale samples across samples,
+    averaged over pixels, over the standard deviation of the grayscale reference.
+
+    Args:
+        samples: ``K >= 2`` clips ``(T, H, W, 3) uint8`` of one size (each pixel is compared across them).
+        reference: the input ``(T', H', W', 3) uint8``; its size may differ.
+
+    Returns:
+        ``0`` for identical samples; around ``1`` when samples differ as much as the input varies.
+
+    Raises:
+        PatchvidError: fewer than 2 samples, samples of different sizes, or a uniform reference.
+    """
+    clips = [_check_clip(s, f"sample {i + 1}") for i, s in enumerate(samples)]
+    if len(clips) < 2:
+        raise PatchvidError(f"diversity needs at least 2 samples, got {len(clips)}")
+    check_same_size(clips, "diversity")
+    ref_std = float(grayscale(_check_clip(reference, "reference")).std())
+    if ref_std == 0:
+        raise PatchvidError("diversity is undefined for a uniform input (its standard deviation is 0)")
+    # deviations from the first sample: the same spread, and exactly 0 for identical samples
+    first = grayscale(clips[0])
+    deviations = np.stack([grayscale(c) - first for c in clips])
+    return float(deviations.std(axis=0).mean() / ref_std)
+
+
+def check_same_size(samples: Sequence[np.ndarray], what: str) -> None:
+    """Raise :class:`PatchvidError` naming the first sample whose ``(T, H, W)`` differs from the first's."""
+    for i, c in enumerate(samples[1:], 2):
+        if c.shape[:3] != samples[0].shape[:3]:
+            raise PatchvidError(
+                f"{what} needs samples of equal size: sample 1 is {_describe(samples[0])}, "
+                f"sample {i} is {_describe(c)}"
+            )
+
+
+def _describe(frames: np.ndarray) -> str:
+    t, h, w, _ = frames.shape
+    return f"{t} frames of {w}x{h}"
+
+
+# ---------------------------------------------------------------------------------------- NNFDIV
+
+
+def nnf_diversity(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    max_pairs: int = NNF_MAX_PAIRS,
+) -> float:
+    """NNFDIV: the compressed size of the sample's nearest-neighbour field into the reference.
+
+    Every patch of the sample is matched exactly to its nearest reference patch; the field of
+    displacements (match corner minus own corner, per axis) is compressed with zlib. A copy, a
+    shifted copy or a copy with a few blocks swapped has a field of a few constant regions and
+    compresses to almost nothing; a sample that genuinely recombines the input has a varied field.
+
+    Args:
+        sample, reference: ``(T, H, W, 3) uint8``; sizes may differ.
+        patch: ``(frames, height, width)``, shrunk to fit.
+        max_pairs: bound on (sample patches x reference patches) compared; larger clips are both
+            shrunk in space by one factor until they fit (see :func:`nnf_scale`), which bounds time.
+
+    Returns:
+        Bits per field entry beyond what a constant field takes: 0 for a constant displacement (the
+        reference itself, where no two patches are identical). Where the reference repeats a patch
+        exactly (a static background in a synthetic clip), ties make even the reference score a little.
+    """
+    sample, reference = _check_clip(sample, "sample"), _check_clip(reference, "reference")
+    scale = nnf_scale(sample.shape[:3], reference.shape[:3], patch, max_pairs)
+    q, k = _video(sample, scale), _video(reference, scale)
+    p = fit_patch(patch, q.shape[1:], k.shape[1:])
+    nnf = ExactSearch()(q, k, p).nnf
+    corners = torch.stack(torch.meshgrid(*(torch.arange(n) for n in nnf.shape[:3]), indexing="ij"), dim=-1)
+    field = (nnf - corners).permute(3, 0, 1, 2).to(torch.int16).contiguous().numpy()  # one plane per axis
+    # less the size of a constant field's: zlib's fixed overhead would otherwise dominate small fields
+    floor = len(zlib.compress(np.zeros_like(field).tobytes(), 9))
+    return max(0, 8 * (len(zlib.compress(field.tobytes(), 9)) - floor)) / (field.size // 3)
+
+
+def nnf_scale(sample_shape: Sequence[int], reference_shape: Sequence[int], patch: Patch, max_pairs: int) -> float:
+    """The spatial scale (at most 1) at which NNFDIV compares at most ``max_pairs`` patch pairs."""
+
+    def pairs(s: float) -> int:
+        n = 1
+        for t, h, w in (sample_shape, reference_shape):
+            n *= max(1, t - min(patch[0], t) + 1)
+            n *= max(1, round(h * s) - patch[1] + 1) * max(1, round(w * s) - patch[2] + 1)
+        return n
+
+    scale = 1.0
+    while pairs(scale) > max_pairs and scale > 0.05:
+        scale *= 0.9
+    return scale
+
+
+# ------------------------------------------------------------------------------ deep features
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Mean and covariance of deep features, every spatial position of every frame one sample.
+
+    Attributes:
+        mean, cov: ``(C,)`` and ``(C, C)`` float64, of the frames' features.
+        motion_mean, motion_cov: the same of the differences between consecutive frames' features;
+            ``None`` for a single frame.
+        samples: feature vectors that went into ``mean``.
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    motion_mean: np.ndarray | None
+    motion_cov: np.ndarray | None
+    samples: int
+
+
+def feature_statistics(frames: np.ndarray, stage: int | None = None) -> FeatureStats:
+    """SIFID-style statistics of a clip's early EfficientNet-Lite0 features.
+
+    Each frame goes through the network at its own resolution; the feature map of an early stage
+    (stride 4, 24 channels by default) gives one sample per spatial position, as SIFID does with
+    Inception's first pooling layer. Motion statistics use ``features[t+1] - features[t]``.
+
+    Raises:
+        PatchvidError: the weights package is not installed (with the install command).
+    """
+    from . import features  # the network loads only when this measure is asked for
+
+    frames = _check_clip(frames, "clip")
+    maps = features.frame_features(frames, features.DEFAULT_FEATURE_STAGE if stage is None else stage).double()
+    flat = maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1])
+    mean, cov = _moments(flat)
+    motion_mean = motion_cov = None
+    if maps.shape[0] > 1:
+        diff = (maps[1:] - maps[:-1]).permute(0, 2, 3, 1).reshape(-1, maps.shape[1])
+        motion_mean, motion_cov = _moments(diff)
+    return FeatureStats(mean, cov, motion_mean, motion_cov, flat.shape[0])
+
+
+def _moments(rows: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    mean = rows.mean(0)
+    centred = rows - mean
+    cov = centred.T @ centred / max(1, rows.shape[0] - 1)
+    return mean.numpy(), cov.numpy()
+
+
+def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:
+    """``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` between two Gaussians.
+
+    The trace of the matrix square root is taken as the sum of square roots of the eigenvalues of the
+    symmetric ``S_a^(1/2) S_b S_a^(1/2)``, which is stable for the singular covariances of small clips.
+    """
+    w, v = np.linalg.eigh(cov_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = root_a @ cov_b @ root_a
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    value = float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
+    return max(value, 0.0)
+
+
+def feature_distance(a: FeatureStats, b: FeatureStats, motion: bool = False) -> float:
+    """Fréchet distance of two clips' :class:`FeatureStats`, of frames or (``motion``) of their changes.
+
+    Raises:
+        PatchvidError: ``motion`` for a clip of one frame.
+    """
+    if not motion:
+        return frechet_distance(a.mean, a.cov, b.mean, b.cov)
+    if a.motion_mean is None or b.motion_mean is None:
+        raise PatchvidError("the motion feature distance needs clips of 2 frames or more")
+    return frechet_distance(a.motion_mean, a.motion_cov, b.motion_mean, b.motion_cov)
+
+
+# ------------------------------------------------------------------------------ time and memory
+
+
+@dataclass
+class ResourceUse:
+    """What a measured block cost.
+
+    Attributes:
+        seconds: wall-clock time.
+        peak_rss_bytes: the process's largest resident memory during the block (polled every few
+            milliseconds from ``/proc``; elsewhere the process's lifetime peak), ``None`` if unknown.
+        start_rss_bytes: resident memory when the block started, ``None`` if unknown.
+        cuda_peak_bytes: the largest CUDA memory PyTorch allocated during the block (``None`` on CPU).
+    """
+
+    seconds: float = 0.0
+    peak_rss_bytes: int | None = None
+    start_rss_bytes: int | None = None
+    cuda_peak_bytes: int | None = None
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ResourceMeter:
+    """Measure time and peak memory of a block::
+
+        with ResourceMeter(cuda=False) as use:
+            generate(...)
+        use.seconds, use.peak_rss_bytes
+    """
+
+    def __init__(self, cuda: bool = False, interval: float = 0.005):
+        self.cuda = cuda and torch.cuda.is_available()
+        self.interval = interval
+        self.use = ResourceUse()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            rss = _rss()
+            if rss is not None:
+                self.use.peak_rss_bytes = max(self.use.peak_rss_bytes or 0, rss)
+
+    def __enter__(self) -> ResourceUse:
+        self.use.start_rss_bytes = self.use.peak_rss_bytes = _rss()
+        if self.cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        if self.use.start_rss_bytes is not None:
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        self._started = time.perf_counter()
+        return self.use
+
+    def __exit__(self, *exc) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.use.cuda_peak_bytes = int(torch.cuda.max_memory_allocated())
+        self.use.seconds = time.perf_counter() - self._started
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            rss = _rss()
+            if rss is not None:
+                self.use.peak_rss_bytes = max(self.use.peak_rss_bytes or 0, rss)
+        else:  # no /proc: the lifetime peak is the best there is (kilobytes on Linux, bytes on macOS)
+            import resource  # Unix only
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            self.use.peak_rss_bytes = peak if sys.platform == "darwin" else peak * 1024
