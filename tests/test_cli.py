@@ -214,12 +214,14 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path):
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     src = tmp_path / "in.mp4"
     write_video(src, make_clip(8, 40, 64), 10)
-    proc = subprocess.Popen([sys.executable, "-m", "patchvid", "generate", str(src), "-o", str(tmp_path / "o.mp4")],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(4)
+    proc = subprocess.Popen([sys.executable, "-m", "patchvid", "generate", str(src), "-o", str(tmp_path / "o.mp4"),
+                             "--samples", "50"], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    first = proc.stderr.readline()  # the command is running (and its handlers are set) once it reports
+    assert "read" in first, first
     proc.terminate()
-    err = proc.communicate(timeout=60)[1]
-    assert proc.returncode in (130, 0), err
+    err = first + proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
 
