@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import torch
+
+from .. import __version__
 from ..errors import PatchvidError, ResourceError
 from ..media import Video, probe_video, read_video, write_text
 from ..resize import fit_size, resize_frames
@@ -135,6 +140,28 @@ def load_input(path: str, start, end, max_size: int | None, progress: Progress) 
     what = "image" if video.is_image else f"{t} frames"
     progress(f"read {path}: {what} of {nw}x{nh}" + (f" at {video.fps} fps" if video.fps else ""))
     return video
+
+
+def record_header(command: str) -> dict:
+    """What every JSON record starts with: the version, the command line, when, and where it ran."""
+    return {
+        "patchvid": __version__,
+        "command": "patchvid " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [command] else f"patchvid {command}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine()},
+    }
+
+
+def describe_input(args: argparse.Namespace, video: Video) -> dict:
+    """The input of a run as a record: its path, the part and size used, its frame rate."""
+    return {
+        "path": str(Path(args.input).resolve()),
+        "start": args.start,
+        "end": args.end,
+        "max_size": args.max_size,
+        "frames_height_width": list(video.shape),
+        "fps": str(video.fps) if video.fps else None,
+    }
 
 
 def write_report(path: str | os.PathLike, record: dict) -> None:

@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import platform
-import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .. import __version__, metrics
+from .. import metrics
 from ..errors import PatchvidError
 from ..features import weights_path
 from ..generate import generate, plan
@@ -24,10 +20,12 @@ from .common import (
     Progress,
     add_input_arguments,
     check_memory,
+    describe_input,
     fail,
     load_input,
     numbered_outputs,
     positive_int,
+    record_header,
     write_report,
 )
 from .generate import add_method_arguments, add_scale_argument, settings_from
@@ -316,17 +314,8 @@ def _finite(value):
 
 def _record(args, video, settings, records, diversity, skipped, wanted) -> dict:
     keys = [k for k, *_ in ROWS]
-    return _finite({
-        "patchvid": __version__,
-        "command": "patchvid " + " ".join(sys.argv[1:]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "input": {
-            "path": str(Path(args.input).resolve()),
-            "start": args.start,
-            "end": args.end,
-            "max_size": args.max_size,
-            "frames_height_width": list(video.shape),
-        },
+    return _finite(record_header("evaluate") | {
+        "input": describe_input(args, video),
         "measures": sorted(wanted),
         "samples": records,
         "mean": {k: _mean([r.get(k) for r in records]) for k in keys if any(r.get(k) is not None for r in records)},
@@ -345,5 +334,4 @@ def _record(args, video, settings, records, diversity, skipped, wanted) -> dict:
             "seam_ratio": "RMS difference of the last and first frames / median step of the input",
         },
         "generation": dataclasses.asdict(settings) if settings else None,
-        "environment": {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine()},
     })

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import platform
-import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .. import __version__
 from ..data import bundled_clip
 from ..engine import LevelReport
 from ..generate import GenerateSettings, generate, plan
@@ -23,10 +18,12 @@ from .common import (
     add_input_arguments,
     add_output_arguments,
     check_memory,
+    describe_input,
     fail,
     load_input,
     numbered_outputs,
     positive_int,
+    record_header,
     write_report,
 )
 
@@ -271,18 +268,8 @@ def _report_path(output: Path) -> Path:
 
 
 def _run_record(args, video, p, settings: GenerateSettings, fps) -> dict:
-    return {
-        "patchvid": __version__,
-        "command": "patchvid " + " ".join(sys.argv[1:]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "input": {
-            "path": str(Path(args.input).resolve()),
-            "start": args.start,
-            "end": args.end,
-            "max_size": args.max_size,
-            "frames_height_width": list(video.shape),
-            "fps": str(video.fps) if video.fps else None,
-        },
+    return record_header("generate") | {
+        "input": describe_input(args, video),
         "settings": dataclasses.asdict(settings),
         "plan": {
             "output_frames_height_width": list(p.output_shape),
@@ -293,5 +280,4 @@ def _run_record(args, video, p, settings: GenerateSettings, fps) -> dict:
             "estimated_bytes": p.estimated_bytes,
         },
         "output_fps": str(fps) if fps else None,
-        "environment": {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine()},
     }

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
-from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, loops, poisson
+from .. import loops, poisson
 from ..media import DEFAULT_FPS, Video, check_output, output_kind, read_video, write_video
 from ..resize import fit_size, resize_frames
 from .common import (
@@ -25,6 +23,7 @@ from .common import (
     non_negative_int,
     parse_time,
     positive_int,
+    record_header,
     write_report,
 )
 
@@ -253,10 +252,7 @@ def _finite(x: float) -> float | None:
 
 
 def _record(args: argparse.Namespace, command: str, videos: dict[str, tuple[str, Video]], fps) -> dict:
-    return {
-        "patchvid": __version__,
-        "command": "patchvid " + " ".join(sys.argv[1:]) if sys.argv[1:2] == [command] else f"patchvid {command}",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    return record_header(command) | {
         "inputs": {
             role: {
                 "path": str(Path(path).resolve()),
