@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import pyramid
 from .errors import PatchvidError
 from .generate import to_tensor
 from .patches import patch_grid, unfold
@@ -69,7 +70,7 @@ def fit_patch(patch: Patch, *shapes: Sequence[int]) -> Patch:
     Raises:
         PatchvidError: a clip is smaller than 3x3 pixels, too small for any patch.
     """
-    fitted = tuple(min([p, *(int(s[i]) for s in shapes)]) for i, p in enumerate(patch))
+    fitted = pyramid.fit_patch(patch, *(tuple(int(v) for v in s) for s in shapes))
     if min(fitted[1:]) < 3:
         raise PatchvidError(f"a clip of {min(s[2] for s in shapes)}x{min(s[1] for s in shapes)} pixels is too "
                             "small for patch measures (need 3x3 at least)")
