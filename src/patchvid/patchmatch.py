@@ -20,7 +20,7 @@ orthonormal projection never lengthens a vector). Pruning by a lower bound never
 candidate wins. It is off by default: on real footage the candidates that matter are near the
 current match and differ from it in fine detail the PCA misses, so the bound rejected only about
 half of them and cost more (features, one more cache miss per candidate) than it saved; see
-BENCHMARKS-search.md.
+BENCHMARKS.md.
 
 Completeness weighting (``alpha``) needs, for every key patch, the distance to its nearest query,
 which PatchMatch does not give. It is estimated by a reverse PatchMatch (key patches as queries,
