@@ -89,3 +89,36 @@ def test_compiled_fold_agrees_with_the_torch_fold(reduce, monkeypatch):
         assert torch.equal(compiled, reference)
     else:
         torch.testing.assert_close(compiled, reference, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("reduce", ["median", "mean"])
+@pytest.mark.parametrize("patch", [(3, 5, 5), (1, 7, 7), (2, 1, 4), (3, 3, 1)])
+def test_compiled_fold_agrees_on_piecewise_coherent_fields(reduce, patch, monkeypatch):
+    """Real fields are made of shifted copies (few distinct votes per voxel, counted by the compiled
+    median) with incoherent spots (many distinct votes, selected among): both must give the torch
+    fold's median exactly."""
+    import patchvid.patches as patches
+
+    if not patches.HAVE_NUMBA:
+        pytest.skip("numba not installed: only the torch fold exists")
+    v = video(t=7, h=19, w=23, seed=6)
+    grid = patch_grid(v.shape[1:], patch)
+    g = torch.Generator().manual_seed(7)
+    nnf = identity_nnf(grid)
+    for _ in range(6):  # rectangles moved by one random shift each
+        lo = [int(torch.randint(0, n, (1,), generator=g)) for n in grid]
+        hi = [min(n, a + int(torch.randint(1, n + 1, (1,), generator=g))) for a, n in zip(lo, grid)]
+        shift = torch.tensor([int(torch.randint(-n + 1, n, (1,), generator=g)) for n in grid])
+        region = nnf[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+        region += shift
+    noise = torch.rand(grid, generator=g) < 0.1  # isolated random matches
+    random = torch.stack([torch.randint(0, n, grid, generator=g) for n in grid], -1)
+    nnf = torch.where(noise[..., None], random, nnf)
+    nnf = torch.minimum(nnf.clamp(min=0), torch.tensor(grid) - 1)
+    compiled = fold_nnf(v, nnf, patch, reduce)
+    monkeypatch.setattr(patches, "HAVE_NUMBA", False)
+    reference = fold_nnf(v, nnf, patch, reduce)
+    if reduce == "median":
+        assert torch.equal(compiled, reference)
+    else:
+        torch.testing.assert_close(compiled, reference, atol=1e-6, rtol=0)

@@ -45,6 +45,11 @@ class GenerateSettings:
         search: ``"auto"`` (exact on small levels, PatchMatch on large ones), ``"exact"`` or
             ``"patchmatch"``.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        large_voxels: levels whose output has more voxels (T*H*W) than this run
+            ``large_iterations`` rounds (``None``: always ``iterations``); the reference code's rule.
+        large_iterations: rounds at those levels.
+        huge_voxels: levels with more output voxels than this use ``huge_patch`` (``None``: never).
+        huge_patch: ``(frames, height, width)`` patch of those levels (each at most ``patch``'s).
     """
 
     noise: float = 5.0
@@ -59,6 +64,10 @@ class GenerateSettings:
     scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
     search: str = "auto"
     device: str = "auto"
+    large_voxels: int | None = 3_000_000
+    large_iterations: int = 1
+    huge_voxels: int | None = 7_500_000
+    huge_patch: Shape3 = (3, 5, 5)
 
     def validate(self) -> None:
         """Raise :class:`PatchvidError` naming the first setting out of range."""
@@ -73,6 +82,11 @@ class GenerateSettings:
             (len(self.scale) == 3 and min(self.scale) > 0, f"output scale must be 3 numbers > 0, got {self.scale}"),
             (self.search in SEARCHES, f"unknown search {self.search!r}"),
             (self.device in ("auto", "cpu", "cuda"), f"unknown device {self.device!r}"),
+            (self.large_iterations >= 1, f"large_iterations must be >= 1, got {self.large_iterations}"),
+            (
+                len(self.huge_patch) == 3 and min(self.huge_patch) >= 1,
+                f"huge_patch must be 3 sizes >= 1, got {self.huge_patch}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -109,27 +123,54 @@ def plan(shape: Shape3, settings: GenerateSettings) -> Plan:
     out = (max(out[0], min(t, patch[0])), max(out[1], min(h, patch[1])), max(out[2], min(w, patch[2])))
     patch = fit_patch(patch, shape, out)
     levels = level_shapes(shape, out, patch, settings.factor, settings.coarsest_size, settings.coarsest_frames)
-    memory = estimate_bytes(levels, patch, settings.search)
+    memory = estimate_bytes(levels, patch, settings.search, engine=engine_settings(settings, patch))
     return Plan(shape, out, patch, levels, resolve_device(settings.device), memory)
 
 
-def estimate_bytes(levels: PyramidShapes, patch: Shape3, search: str = "auto", channels: int = 3) -> int:
-    """Peak memory of a generation, dominated by the finest level: the pyramid, the query and
-    blurry key, the search's working set (exact: both sides' unfolded patches; PatchMatch: copies
-    of the two videos and per-query fields), and the voting buffer."""
+def engine_settings(settings: GenerateSettings, patch: Shape3) -> EngineSettings:
+    """The engine's settings for a generation with ``settings`` and the plan's ``patch``."""
+    return EngineSettings(
+        patch,
+        settings.iterations,
+        settings.coarsest_iterations,
+        settings.reduce,
+        settings.alpha,
+        settings.large_voxels,
+        settings.large_iterations,
+        settings.huge_voxels,
+        settings.huge_patch,
+    )
+
+
+def estimate_bytes(
+    levels: PyramidShapes,
+    patch: Shape3,
+    search: str = "auto",
+    channels: int = 3,
+    engine: EngineSettings | None = None,
+) -> int:
+    """Peak memory of a generation, dominated by the finest level: the pyramid, the query, the
+    blurry key and the folded result, the search's working set (exact: both sides' unfolded patches;
+    PatchMatch: channels-last copies of the two videos, two (Nq, 3) int64 fields and per-query
+    distances), the field the engine keeps (the match and the upsampled start) and the fold's
+    corner table. ``engine`` gives the per-level patch (default: ``patch`` everywhere). Data only:
+    a 13x1080x1920 CPU generation peaked at 0.89x this (5.5 of 6.2 GB); the runtime (Python, torch,
+    numba) adds about 0.4 GB, which dominates small inputs (benchmarks/speed.py)."""
+    engine = engine or EngineSettings(patch)
     choose = search_per_level(search, levels.output, levels.input, patch)
     pyramid = sum(math.prod(s) for s in levels.input) * channels * 4
     worst = 0
     for level, (key_shape, query_shape) in enumerate(zip(levels.input, levels.output)):
-        n_key = math.prod(patch_grid(key_shape, patch))
-        n_query = math.prod(patch_grid(query_shape, patch))
+        p = engine.level_patch(query_shape)
+        n_key = math.prod(patch_grid(key_shape, p))
+        n_query = math.prod(patch_grid(query_shape, p))
         video_bytes = (math.prod(key_shape) + math.prod(query_shape)) * channels * 4
         if isinstance(choose(level), ExactSearch):
-            working = (n_key + n_query) * channels * math.prod(patch) * 4 + 2 * ExactSearch.max_bytes
+            working = (n_key + n_query) * channels * math.prod(p) * 4 + 2 * ExactSearch.max_bytes
         else:
-            working = 2 * video_bytes + n_query * 48 + n_key * 16
-        votes = min(256 * 2**20, math.prod(patch) * math.prod(query_shape) * channels * 4)
-        worst = max(worst, 2 * video_bytes + working + votes)
+            working = video_bytes + n_query * 64
+        fields = n_query * (2 * 24 + 4 + 8)  # the match and the start (int64 corners), distances, fold table
+        worst = max(worst, 3 * video_bytes + working + fields)
     return pyramid + worst
 
 
@@ -181,7 +222,7 @@ def generate(
     start = resize(coarsest, p.levels.output[-1])
     noise = torch.randn(start.shape, generator=generator) * settings.noise
     initial = start + noise.to(p.device)
-    engine = EngineSettings(p.patch, settings.iterations, settings.coarsest_iterations, settings.reduce, settings.alpha)
+    engine = engine_settings(settings, p.patch)
     search = search_per_level(settings.search, p.levels.output, p.levels.input, p.patch)
     result = synthesize(initial, values, p.levels.output, engine, search, seed=seed, on_level=on_level)
     out = to_frames(result)

@@ -136,30 +136,34 @@ class PatchMatch:
         query = query.float()
         key = key.float().to(device)
         gen = torch.Generator().manual_seed(int(seed))
-        nnf0 = _initial_flat(init, q_grid, k_grid, gen, device)
+        # the field travels as (Nq, 3) key corners: the kernels need no divisions, and the engine's
+        # (T', H', W', 3) fields convert by a reshape (flat indices cost two int64 divisions a query)
+        nnf0 = _initial_corners(init, q_grid, k_grid, gen, device)
 
-        basis = self._basis(key, patch, k_grid, gen) if self.features > 0 else None
-        centre = key.mean(dim=(1, 2, 3))
-        q_feat = _features(query, basis, patch, centre)  # (Nq, F+1)
-        k_feat = _features(key, basis, patch, centre)  # (Nk, F+1)
+        q_feat = k_feat = None
+        if self.features > 0:
+            basis = self._basis(key, patch, k_grid, gen)
+            centre = key.mean(dim=(1, 2, 3))
+            q_feat = _features(query, basis, patch, centre)  # (Nq, F+1)
+            k_feat = _features(key, basis, patch, centre)  # (Nk, F+1)
         run = self._run_numba if backend == "numba" else self._run_torch
 
         inv_weight = None  # alpha + estimated distance of each key to its nearest query
         if alpha is not None:
             nq, nk = math.prod(q_grid), math.prod(k_grid)
+            flat0 = _to_flat(nnf0, k_grid)
             rev0 = torch.randint(0, nq, (nk,), generator=gen).to(device)
             # the inverse of the start where it covers a key (lowest query index: deterministic)
-            rev0 = rev0.scatter_reduce(0, nnf0, torch.arange(nq, device=device), reduce="amin", include_self=False)
+            rev0 = rev0.scatter_reduce(0, flat0, torch.arange(nq, device=device), reduce="amin", include_self=False)
+            rev0 = _to_corners(rev0, q_grid)
             rev_passes = self.passes if self.reverse_passes is None else self.reverse_passes
             _, rev_dist = run(key, query, patch, k_grid, q_grid, k_feat, q_feat, None, rev0, seed + 1, rev_passes)
-            d0 = _exact_flat(query, key, patch, q_grid, k_grid, torch.arange(nq, device=device), nnf0)
-            nearest = rev_dist.clone().scatter_reduce_(0, nnf0, d0, reduce="amin")
+            d0 = _exact_flat(query, key, patch, q_grid, k_grid, torch.arange(nq, device=device), flat0)
+            nearest = rev_dist.clone().scatter_reduce_(0, flat0, d0, reduce="amin")
             inv_weight = (float(alpha) + nearest).float()
 
         nnf, dist = run(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, self.passes)
-        kt, ky, kx = _unflatten(nnf, k_grid)
-        out = torch.stack((kt, ky, kx), dim=-1).reshape(*q_grid, 3).to(torch.int64)
-        return Match(out, dist.reshape(q_grid).float())
+        return Match(nnf.reshape(*q_grid, 3), dist.reshape(q_grid).float())
 
     # ------------------------------------------------------------------------------- pieces
 
@@ -180,7 +184,8 @@ class PatchMatch:
         return vectors[:, -f:].T.flip(0).float().contiguous()
 
     def _run_numba(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
-        """One PatchMatch run by the numba kernels; returns ``(nnf flat int64, distance float32)``."""
+        """One PatchMatch run by the numba kernels from ``nnf0`` ``(Nq, 3)`` key corners; returns
+        ``(nnf (Nq, 3) int64 corners, distance float32)``."""
         qv = _channels_last(query)
         kv = _channels_last(key)
         c = query.shape[0]
@@ -192,8 +197,7 @@ class PatchMatch:
         kf = k_feat.cpu().numpy() if k_feat is not None else np.zeros((math.prod(k_grid), 0), np.float32)
         inv = inv_weight.cpu().numpy() if inv_weight is not None else np.zeros(0, np.float32)
         rowlen = patch[2] * c
-        kt, ky, kx = _unflatten(nnf0.cpu(), k_grid)
-        nnf = torch.stack((kt, ky, kx), 1).numpy().astype(np.int64)  # (Nq, 3) corners: no divisions in kernels
+        nnf = nnf0.cpu().numpy().astype(np.int64)  # a copy: the kernels write into it
         dist = np.empty(nnf.shape[0], np.float32)
         score = np.empty(nnf.shape[0], np.float32)
         _nb_init(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score)
@@ -208,17 +212,17 @@ class PatchMatch:
                 axis, direction = _scan_order(q_grid, p)
                 _nb_scan_pass(*args, axis, direction, *rnd)
             nnf, nnf2, dist, dist2, score, score2 = nnf2, nnf, dist2, dist, score2, score
-        nnf = (nnf[:, 0] * k_grid[1] + nnf[:, 1]) * k_grid[2] + nnf[:, 2]
         dev = query.device
         return torch.from_numpy(nnf).to(dev), torch.from_numpy(dist).to(dev)
 
     def _run_torch(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
-        """The vectorised (jump-flood) run; returns ``(nnf flat int64, distance float32)``."""
+        """The vectorised (jump-flood) run, on flat key indices; takes and returns corners as
+        :meth:`_run_numba` does."""
         dev = query.device
         nq = math.prod(q_grid)
         gen = torch.Generator(device=dev).manual_seed(int(seed) + 0x5EED)
         qidx = torch.arange(nq, device=dev)
-        nnf = nnf0.clone()
+        nnf = _to_flat(nnf0, k_grid)
         dist = _exact_flat(query, key, patch, q_grid, k_grid, qidx, nnf, self.chunk)
         score = dist / inv_weight[nnf] if inv_weight is not None else dist.clone()
         qt, qy, qx = _unflatten(qidx, q_grid)
@@ -248,7 +252,7 @@ class PatchMatch:
                     parts.append(lo + (u * (hi - lo + 1).float()).long().clamp(max=hi - lo))
                 cand = (parts[0] * k_grid[1] + parts[1]) * k_grid[2] + parts[2]
                 self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
-        return nnf, dist
+        return _to_corners(nnf, k_grid), dist
 
     def _improve(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score):
         """Replace, in place, each query's match by ``cand`` where the candidate scores lower."""
@@ -309,25 +313,28 @@ def upsample_nnf(
     fine_p = patch or (1, 1, 1)
     coarse_p = coarse_patch or fine_p
     cq_grid = tuple(nnf.shape[:3])
-    half_f = [(p - 1) / 2 for p in fine_p]
-    half_c = [(p - 1) / 2 for p in coarse_p]
-    axes = [torch.arange(n, device=dev, dtype=torch.float64) for n in query_grid]
-    pos = torch.meshgrid(*axes, indexing="ij")
-    coarse_pos, rounded = [], []
+    # every step is separable by axis, so positions are 1-D per axis and only the gather and the
+    # final coordinates are full-grid arrays (a 1080p field would otherwise need ~10 float64 grids)
+    rounded, frac, view = [], [], []
     for a in range(3):
+        shape = [1, 1, 1]
+        shape[a] = query_grid[a]
+        view.append(shape)
         # continuous coarse position of this fine patch's centre, as a coarse corner coordinate
+        pos = torch.arange(query_grid[a], device=dev, dtype=torch.float64)
         vid_f, vid_c = query_grid[a] + fine_p[a] - 1, cq_grid[a] + coarse_p[a] - 1
-        centre = (pos[a] + half_f[a] + 0.5) * (vid_c / vid_f) - 0.5 - half_c[a]
-        coarse_pos.append(centre)
-        rounded.append(centre.round().clamp(0, cq_grid[a] - 1).long())
-    coarse_key = nnf.to(dev)[rounded[0], rounded[1], rounded[2]].double()  # (*query_grid, 3)
-    out = []
+        centre = (pos + (fine_p[a] - 1) / 2 + 0.5) * (vid_c / vid_f) - 0.5 - (coarse_p[a] - 1) / 2
+        r = centre.round().clamp(0, cq_grid[a] - 1).long()
+        rounded.append(r)
+        frac.append(centre - r)  # the sub-cell offset, kept so a coherent field stays coherent
+    coarse_key = nnf.to(dev)[rounded[0].view(view[0]), rounded[1].view(view[1]), rounded[2].view(view[2])]
+    out = torch.empty((*query_grid, 3), dtype=torch.int64, device=dev)
     for a in range(3):
-        k_c = coarse_key[..., a] + (coarse_pos[a] - rounded[a])  # keep the sub-cell offset
         vid_kc, vid_kf = coarse_key_grid[a] + coarse_p[a] - 1, key_grid[a] + fine_p[a] - 1
-        k_f = (k_c + half_c[a] + 0.5) * (vid_kf / vid_kc) - 0.5 - half_f[a]
-        out.append(k_f.round().clamp(0, key_grid[a] - 1).long())
-    return torch.stack(out, dim=-1)
+        k_c = coarse_key[..., a].double() + frac[a].view(view[a])
+        k_f = (k_c + (coarse_p[a] - 1) / 2 + 0.5) * (vid_kf / vid_kc) - 0.5 - (fine_p[a] - 1) / 2
+        out[..., a] = k_f.round_().clamp_(0, key_grid[a] - 1).long()
+    return out
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -349,17 +356,26 @@ def _shift_flat(index: torch.Tensor, axis: int, delta: int, grid: Grid) -> torch
     return (coords[0] * grid[1] + coords[1]) * grid[2] + coords[2]
 
 
-def _initial_flat(init: torch.Tensor | None, q_grid: Grid, k_grid: Grid, gen, device) -> torch.Tensor:
-    """``(Nq,) int64`` flat key indices to start from: ``init`` clamped into the key grid, or random."""
+def _initial_corners(init: torch.Tensor | None, q_grid: Grid, k_grid: Grid, gen, device) -> torch.Tensor:
+    """``(Nq, 3) int64`` key corners to start from: ``init`` clamped into the key grid, or random."""
     nq = math.prod(q_grid)
     if init is None:
-        return torch.randint(0, math.prod(k_grid), (nq,), generator=gen).to(device)
+        return _to_corners(torch.randint(0, math.prod(k_grid), (nq,), generator=gen).to(device), k_grid)
     if tuple(init.shape) != (*q_grid, 3):
         raise ValueError(f"init has shape {tuple(init.shape)}; expected {(*q_grid, 3)}")
     init = init.to(device=device, dtype=torch.int64).reshape(-1, 3)
     hi = torch.tensor(k_grid, device=device) - 1
-    init = torch.minimum(init.clamp(min=0), hi)
-    return (init[:, 0] * k_grid[1] + init[:, 1]) * k_grid[2] + init[:, 2]
+    return torch.minimum(init.clamp(min=0), hi)
+
+
+def _to_flat(corners: torch.Tensor, grid: Grid) -> torch.Tensor:
+    """``(N, 3)`` corners to ``(N,)`` flat indices into ``grid``."""
+    return (corners[:, 0] * grid[1] + corners[:, 1]) * grid[2] + corners[:, 2]
+
+
+def _to_corners(index: torch.Tensor, grid: Grid) -> torch.Tensor:
+    """``(N,)`` flat indices into ``grid`` to ``(N, 3)`` corners."""
+    return torch.stack(_unflatten(index, grid), dim=1)
 
 
 def _voxel_offsets(patch: Patch, shape, device) -> torch.Tensor:
@@ -602,6 +618,10 @@ if HAVE_NUMBA:
                 qi = line * qg[2] + x
                 qb = t * qs[0] + y * qs[1] + x * qs[2]
                 b0, b1, b2, bd, bs = nnf[qi, 0], nnf[qi, 1], nnf[qi, 2], dist[qi], score[qi]
+                if bs <= 0:  # an exact copy: no candidate can score lower (see _nb_scan_pass)
+                    nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
+                    dist_out[qi], score_out[qi] = bd, bs
+                    continue
                 for sign in (-1, 1):
                     o = sign * step
                     if 0 <= t + o < qg[0]:
@@ -651,6 +671,13 @@ if HAVE_NUMBA:
                 x = qi % qg[2]
                 qb = t * qs[0] + y * qs[1] + x * qs[2]
                 b0, b1, b2, bd, bs = nnf[qi, 0], nnf[qi, 1], nnf[qi, 2], dist[qi], score[qi]
+                if bs <= 0:
+                    # an exact copy cannot be beaten (candidates win only when strictly lower), so
+                    # skipping it changes nothing; after a level's first round, where the key is the
+                    # value video the votes came from, 25-33 % of queries are exact copies
+                    nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
+                    dist_out[qi], score_out[qi] = bd, bs
+                    continue
                 if i > 0:
                     c0, c1, c2 = _neighbour(nnf_out, qi - direction * gstride[axis], axis, direction, kg)
                     b0, b1, b2, bd, bs = _try(
