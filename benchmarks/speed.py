@@ -125,12 +125,20 @@ def patch_distance(sample: np.ndarray, source: np.ndarray, samples: int, seed: i
     ones, each against every input patch. Returns the value and what it covered."""
     out, inp = to_tensor(sample), to_tensor(source)
     patch = (min(3, out.shape[1], inp.shape[1]), 7, 7)
-    q = unfold(out, patch)
     n_key = math.prod(s - p + 1 for s, p in zip(inp.shape[1:], patch))
+    q_grid = [s - p + 1 for s, p in zip(out.shape[1:], patch)]
+    n_query = math.prod(q_grid)
     covered = "all"
-    if q.shape[0] * n_key > ALL_PATCHES and samples < q.shape[0]:
-        q = q[torch.randperm(q.shape[0], generator=torch.Generator().manual_seed(seed))[:samples]]
+    if n_query * n_key > ALL_PATCHES and samples < n_query:
+        # sampled corners, cut out one by one: unfolding a 1080p output whole would take 40 GB
+        gen = torch.Generator().manual_seed(seed)
+        corners = [torch.randint(0, n, (samples,), generator=gen) for n in q_grid]
+        q = torch.stack(
+            [out[:, t : t + patch[0], y : y + patch[1], x : x + patch[2]].reshape(-1) for t, y, x in zip(*corners)]
+        )
         covered = f"{samples} sampled"
+    else:
+        q = unfold(out, patch)
     q_sq = (q * q).sum(1)
     best = torch.full((q.shape[0],), math.inf)
     # the input's patches are unfolded a block of corners at a time (one frame, up to 2^17 corners):

@@ -33,7 +33,7 @@ class Recorder:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, query, key, patch, *, alpha=None, init=None, seed=0):
+    def __call__(self, query, key, patch, *, alpha=None, init=None, seed=0, key_mask=None):
         self.calls.append((tuple(query.shape[1:]), patch, init is not None))
         return ExactSearch()(query, key, patch)
 

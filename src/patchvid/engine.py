@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .patches import fold_nnf, patch_grid
+from .patches import fold_nnf, patch_grid, patches_touching
 from .patchmatch import PatchMatch, upsample_nnf
 from .resize import resize
 from .search import ExactSearch, Match, PatchSearch
@@ -112,6 +112,56 @@ class EngineSettings:
 
 
 @dataclass
+class Guides:
+    """Channels appended to the query and the key for the search only: they steer which key patch a
+    query matches but are never pasted (the value has none). Video analogies use the motion
+    structure of both videos here, so that moving regions are filled from moving ones.
+
+    Attributes:
+        query: per level, finest first, ``(G, *out_shape)`` float32 (same ``G`` as ``key``).
+        key: per level ``(G, *key_shape)`` float32.
+        weights: per level, how much the guide counts against the RGB channels (0: not used).
+    """
+
+    query: list[torch.Tensor]
+    key: list[torch.Tensor]
+    weights: list[float]
+
+    def weight(self, level: int) -> float:
+        return self.weights[level]
+
+
+@dataclass
+class Holes:
+    """Inpainting: where to synthesize, what to keep elsewhere, and which key patches to avoid.
+
+    Attributes:
+        fill: per level ``(1, *out_shape)`` float32 in [0, 1]: 1 where the output is synthesized,
+            0 where ``known`` is kept (between: blended, at coarse levels).
+        known: per level ``(C, *out_shape)`` float32: the content kept where ``fill`` is 0.
+        key_hole: per level ``(*key_shape,)`` bool: voxels no key/value patch may contain (so the
+            hole is filled only from outside it).
+    """
+
+    fill: list[torch.Tensor]
+    known: list[torch.Tensor]
+    key_hole: list[torch.Tensor]
+
+    def allowed_keys(self, level: int, patch: Patch) -> torch.Tensor:
+        """``(Tk', Hk', Wk') bool``: key patches that do not touch the hole at ``level``. Where the
+        hole leaves none (a coarse level of a large hole), patches whose centre is outside it."""
+        hole = self.key_hole[level]
+        allowed = ~patches_touching(hole, patch)
+        if not allowed.any():
+            t, h, w = (p // 2 for p in patch)
+            grid = allowed.shape
+            allowed = ~hole[t : t + grid[0], h : h + grid[1], w : w + grid[2]]
+        if not allowed.any():
+            raise ValueError(f"the hole leaves no key patch at a level of shape {tuple(hole.shape)}")
+        return allowed
+
+
+@dataclass
 class LevelReport:
     """What happened at one level (for progress and benchmarks)."""
 
@@ -154,6 +204,8 @@ def synthesize(
     keys: list[torch.Tensor] | None = None,
     seed: int = 0,
     on_level: Callable[[LevelReport], None] | None = None,
+    guides: Guides | None = None,
+    holes: Holes | None = None,
 ) -> torch.Tensor:
     """Run the coarse-to-fine synthesis.
 
@@ -168,13 +220,15 @@ def synthesize(
         keys: the key pyramid, same shapes as ``values`` (default: the values themselves).
         seed: seeds every random choice of the searches.
         on_level: called after each level with a :class:`LevelReport`.
+        guides: extra channels that steer the search only (analogies: motion structure).
+        holes: what to keep and which key patches to avoid (inpainting).
 
     Returns:
         ``(C, *out_shapes[0])`` float32: the synthesized video.
     """
     keys = values if keys is None else keys
     coarsest = len(values) - 1
-    query = initial
+    query = _keep_known(initial, holes, coarsest)
     previous: tuple[torch.Tensor, tuple[int, int, int], Patch] | None = None  # coarser nnf, key grid, patch
     for level in range(coarsest, -1, -1):
         with level_threads(math.prod(out_shapes[level]), query.device):
@@ -186,9 +240,10 @@ def synthesize(
             if level == coarsest:
                 key_first = key_sharp
             else:
-                query = resize(query, out_shapes[level])
+                query = _keep_known(resize(query, out_shapes[level]), holes, level)
                 key_first = resize(keys[level + 1], tuple(key_sharp.shape[1:]))
             key_grid = patch_grid(key_sharp.shape[1:], patch)
+            extra = {} if holes is None else {"key_mask": holes.allowed_keys(level, patch)}
             init = None
             if previous is not None:  # start from the coarser level's field, made finer
                 query_grid = patch_grid(query.shape[1:], patch)
@@ -197,11 +252,19 @@ def synthesize(
             match: Match | None = None
             for it in range(rounds):
                 key = key_first if it == 0 else key_sharp
+                if guides is not None and guides.weight(level) > 0:
+                    w = guides.weight(level)
+                    q_in = torch.cat((query, w * guides.query[level]))
+                    k_in = torch.cat((key, w * guides.key[level]))
+                else:
+                    q_in, k_in = query, key
                 start = match.nnf if match is not None else init
                 match = init = None  # the search copies its start: drop ours before it allocates
-                match = search(query, key, patch, alpha=settings.alpha, init=start, seed=level_seed(seed, level, it))
-                del start
-                query = fold_nnf(value, match.nnf, patch, settings.reduce)
+                match = search(
+                    q_in, k_in, patch, alpha=settings.alpha, init=start, seed=level_seed(seed, level, it), **extra
+                )
+                del start, q_in, k_in
+                query = _keep_known(fold_nnf(value, match.nnf, patch, settings.reduce), holes, level)
             del key_first
         if match is not None:
             previous = (match.nnf, key_grid, patch)
@@ -217,6 +280,13 @@ def synthesize(
             )
         match = None
     return query
+
+
+def _keep_known(query: torch.Tensor, holes: Holes | None, level: int) -> torch.Tensor:
+    """``query`` with the known content put back wherever it is not to be synthesized."""
+    if holes is None:
+        return query
+    return torch.lerp(holes.known[level], query, holes.fill[level])
 
 
 def _patch_elements(channels: int, patch: Patch) -> int:

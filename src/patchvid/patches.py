@@ -33,6 +33,13 @@ def patch_grid(shape: tuple[int, int, int] | torch.Size, patch: Patch) -> tuple[
     return grid  # type: ignore[return-value]
 
 
+def patches_touching(mask: torch.Tensor, patch: Patch) -> torch.Tensor:
+    """``(T', H', W') bool``: which patches (by corner) contain at least one True voxel of ``mask``
+    ``(T, H, W) bool``."""
+    hit = torch.nn.functional.max_pool3d(mask[None, None].float(), patch, stride=1)
+    return hit[0, 0] > 0
+
+
 def unfold(video: torch.Tensor, patch: Patch) -> torch.Tensor:
     """All valid patches of a video as rows.
 

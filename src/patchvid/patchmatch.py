@@ -29,6 +29,13 @@ lowered by the distances of the forward field's starting matches (scatter-min). 
 of real pairs, so the estimate is an upper bound of the true minimum; keys that are poorly served by
 queries are found by the reverse search, which is what the weight needs.
 
+A ``key_mask`` restricts the matches to allowed key patches. The start field is moved onto allowed
+keys first (a disallowed start corner is replaced by a random allowed one), and from then on every
+candidate on a disallowed key is rejected before its distance is computed, so the field never
+leaves the allowed set; with sparse masks most random candidates are simply skipped. The reverse
+search for ``alpha`` is left unmasked: it estimates, for every key patch, the distance to its
+nearest query, of which only the allowed keys' values are ever read.
+
 Two back ends run the same algorithm: a numba kernel for CPUs (parallel over queries; jump-flood and
 scanline schedules) and vectorised torch for CUDA tensors (jump flooding only, as scanlines are
 sequential). Both are deterministic given ``seed`` (double-buffered fields: no pass reads what
@@ -44,7 +51,7 @@ import numpy as np
 import torch
 
 from .patches import patch_grid
-from .search import Match, Patch
+from .search import Match, Patch, check_key_mask
 
 Grid = tuple[int, int, int]
 
@@ -104,6 +111,7 @@ class PatchMatch:
         alpha: float | None = None,
         init: torch.Tensor | None = None,
         seed: int = 0,
+        key_mask: torch.Tensor | None = None,
     ) -> Match:
         """Match every patch of ``query`` to a patch of ``key``; see :class:`~patchvid.search.PatchSearch`.
 
@@ -115,6 +123,8 @@ class PatchMatch:
             init: ``(Tq', Hq', Wq', 3)`` integer key corners to start from (clamped into the key
                 grid), or ``None`` for a random start.
             seed: seeds every random choice.
+            key_mask: ``(Tk', Hk', Wk') bool`` over the key's patch grid, True where a key patch may be
+                matched, or ``None`` for all (see :func:`~patchvid.search.check_key_mask`).
 
         Returns:
             :class:`~patchvid.search.Match` on the query's device: ``nnf (Tq',Hq',Wq',3) int64``,
@@ -139,6 +149,9 @@ class PatchMatch:
         # the field travels as (Nq, 3) key corners: the kernels need no divisions, and the engine's
         # (T', H', W', 3) fields convert by a reshape (flat indices cost two int64 divisions a query)
         nnf0 = _initial_corners(init, q_grid, k_grid, gen, device)
+        allow = check_key_mask(key_mask, k_grid, device)
+        if allow is not None:
+            nnf0 = _start_on_allowed(nnf0, allow, k_grid, gen)
 
         q_feat = k_feat = None
         if self.features > 0:
@@ -162,7 +175,7 @@ class PatchMatch:
             nearest = rev_dist.clone().scatter_reduce_(0, flat0, d0, reduce="amin")
             inv_weight = (float(alpha) + nearest).float()
 
-        nnf, dist = run(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, self.passes)
+        nnf, dist = run(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, self.passes, allow)
         return Match(nnf.reshape(*q_grid, 3), dist.reshape(q_grid).float())
 
     # ------------------------------------------------------------------------------- pieces
@@ -183,9 +196,10 @@ class PatchMatch:
         f = min(self.features, vectors.shape[1])
         return vectors[:, -f:].T.flip(0).float().contiguous()
 
-    def _run_numba(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
-        """One PatchMatch run by the numba kernels from ``nnf0`` ``(Nq, 3)`` key corners; returns
-        ``(nnf (Nq, 3) int64 corners, distance float32)``."""
+    def _run_numba(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes, allow=None):
+        """One PatchMatch run by the numba kernels from ``nnf0`` ``(Nq, 3)`` key corners (all on keys
+        that ``allow`` ``(Nk,) bool`` allows, if given); returns ``(nnf (Nq, 3) int64 corners,
+        distance float32)``."""
         qv = _channels_last(query)
         kv = _channels_last(key)
         c = query.shape[0]
@@ -196,6 +210,8 @@ class PatchMatch:
         qf = q_feat.cpu().numpy() if q_feat is not None else np.zeros((math.prod(q_grid), 0), np.float32)
         kf = k_feat.cpu().numpy() if k_feat is not None else np.zeros((math.prod(k_grid), 0), np.float32)
         inv = inv_weight.cpu().numpy() if inv_weight is not None else np.zeros(0, np.float32)
+        # as for inv, an empty array means "no mask": the kernels test its length, not its values
+        ok = allow.cpu().numpy() if allow is not None else np.zeros(0, np.bool_)
         rowlen = patch[2] * c
         nnf = nnf0.cpu().numpy().astype(np.int64)  # a copy: the kernels write into it
         dist = np.empty(nnf.shape[0], np.float32)
@@ -204,7 +220,7 @@ class PatchMatch:
         nnf2, dist2, score2 = np.empty_like(nnf), np.empty_like(dist), np.empty_like(score)
         radii = _radii(k_grid)
         for p in range(passes):
-            args = (qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, nnf, dist, score, nnf2, dist2, score2)
+            args = (qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, ok, nnf, dist, score, nnf2, dist2, score2)
             rnd = (self.random_candidates, radii, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), p)
             if self.schedule == "jump":
                 _nb_jump_pass(*args, int(self.steps[p % len(self.steps)]), *rnd)
@@ -215,7 +231,7 @@ class PatchMatch:
         dev = query.device
         return torch.from_numpy(nnf).to(dev), torch.from_numpy(dist).to(dev)
 
-    def _run_torch(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes):
+    def _run_torch(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, nnf0, seed, passes, allow=None):
         """The vectorised (jump-flood) run, on flat key indices; takes and returns corners as
         :meth:`_run_numba` does."""
         dev = query.device
@@ -240,7 +256,9 @@ class PatchMatch:
                     src = torch.where(ok, src, qidx)
                     cand = _shift_flat(old[src], axis, -sign * step, k_grid)
                     cand = torch.where(ok, cand, nnf)
-                    self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
+                    self._improve(
+                        query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, allow, cand, nnf, dist, score
+                    )
             for j in range(self.random_candidates):
                 r = int(radii[_radius_level(j, p, seed, self.random_candidates, len(radii))])
                 kt, ky, kx = _unflatten(nnf, k_grid)
@@ -251,12 +269,17 @@ class PatchMatch:
                     u = torch.rand(nq, generator=gen, device=dev)
                     parts.append(lo + (u * (hi - lo + 1).float()).long().clamp(max=hi - lo))
                 cand = (parts[0] * k_grid[1] + parts[1]) * k_grid[2] + parts[2]
-                self._improve(query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score)
+                self._improve(
+                    query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, allow, cand, nnf, dist, score
+                )
         return _to_corners(nnf, k_grid), dist
 
-    def _improve(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, cand, nnf, dist, score):
-        """Replace, in place, each query's match by ``cand`` where the candidate scores lower."""
+    def _improve(self, query, key, patch, q_grid, k_grid, q_feat, k_feat, inv_weight, allow, cand, nnf, dist, score):
+        """Replace, in place, each query's match by ``cand`` where the candidate scores lower (and is on
+        a key that ``allow`` allows, if given)."""
         todo = cand != nnf
+        if allow is not None:
+            todo &= allow[cand]  # a candidate on a disallowed key is dropped before any distance
         if q_feat is not None:
             # lower bound: only candidates whose PCA distance beats the current score get an exact one
             idx = todo.nonzero()[:, 0]
@@ -366,6 +389,16 @@ def _initial_corners(init: torch.Tensor | None, q_grid: Grid, k_grid: Grid, gen,
     init = init.to(device=device, dtype=torch.int64).reshape(-1, 3)
     hi = torch.tensor(k_grid, device=device) - 1
     return torch.minimum(init.clamp(min=0), hi)
+
+
+def _start_on_allowed(nnf0: torch.Tensor, allow: torch.Tensor, k_grid: Grid, gen) -> torch.Tensor:
+    """``nnf0`` ``(Nq, 3)`` with every corner on a key that ``allow`` ``(Nk,) bool`` disallows replaced
+    by a random allowed one (drawn from ``gen``: deterministic by seed). The searches reject every
+    disallowed candidate, so an allowed start is what guarantees an allowed result."""
+    flat = _to_flat(nnf0, k_grid)
+    choices = allow.nonzero()[:, 0]
+    pick = torch.randint(0, choices.numel(), (flat.numel(),), generator=gen).to(allow.device)
+    return _to_corners(torch.where(allow[flat], flat, choices[pick]), k_grid)
 
 
 def _to_flat(corners: torch.Tensor, grid: Grid) -> torch.Tensor:
@@ -535,12 +568,15 @@ if HAVE_NUMBA:
     # time (no call/exception-check overhead per candidate); inlining everything saves little more
     # and doubles the compile time
     @njit(inline="always", fastmath=_FASTMATH, cache=True)
-    def _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs):
+    def _try(qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs):
         """Score key corner ``(c0, c1, c2)`` for query ``qi`` (video offset ``qb``) against the best
-        so far ``(b0, b1, b2)`` of distance ``bd`` and score ``bs``; returns the new best."""
+        so far ``(b0, b1, b2)`` of distance ``bd`` and score ``bs``; returns the new best. A key that
+        ``allow`` (if not empty) disallows is rejected: the best always stays on an allowed key."""
         if c0 == b0 and c1 == b1 and c2 == b2:
             return b0, b1, b2, bd, bs
         ki = (c0 * kg[1] + c1) * kg[2] + c2
+        if allow.shape[0] > 0 and not allow[ki]:
+            return b0, b1, b2, bd, bs
         w = np.float32(1.0)
         if inv.shape[0] > 0:
             w = inv[ki]
@@ -567,10 +603,12 @@ if HAVE_NUMBA:
 
     @njit(fastmath=_FASTMATH, cache=True)
     def _random_search(
-        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs, n_random, radii, seed, p
+        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, b0, b1, b2, bd, bs, n_random, radii, seed, p
     ):
         """``n_random`` candidates drawn uniformly in windows around the current best (clipped to the
-        grid). See :func:`_radius_level` for which radius each gets."""
+        grid). See :func:`_radius_level` for which radius each gets. Candidates on keys that ``allow``
+        disallows are skipped, not redrawn: redrawing would make the cost depend on the mask's
+        density, and the current best is always allowed anyway."""
         levels = radii.shape[0]
         stride = (levels + n_random - 1) // max(n_random, 1)
         for j in range(n_random):
@@ -583,7 +621,7 @@ if HAVE_NUMBA:
             c1 = lo1 + _rand_below(seed, qi, stream + 1, hi1 - lo1 + 1)
             c2 = lo2 + _rand_below(seed, qi, stream + 2, hi2 - lo2 + 1)
             b0, b1, b2, bd, bs = _try(
-                qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
             )
         return b0, b1, b2, bd, bs
 
@@ -604,7 +642,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, fastmath=_FASTMATH, cache=True)
     def _nb_jump_pass(
-        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
+        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, allow,
         nnf, dist, score, nnf_out, dist_out, score_out, step, n_random, radii, seed, p,
     ):  # fmt: skip
         """One jump-flood pass: every query tries its ``±step`` neighbours' matches along t, y, x (as
@@ -627,20 +665,23 @@ if HAVE_NUMBA:
                     if 0 <= t + o < qg[0]:
                         c0, c1, c2 = _neighbour(nnf, qi + o * plane, 0, -o, kg)
                         b0, b1, b2, bd, bs = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
-                        )
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow,
+                            qi, qb, c0, c1, c2, b0, b1, b2, bd, bs,
+                        )  # fmt: skip
                     if 0 <= y + o < qg[1]:
                         c0, c1, c2 = _neighbour(nnf, qi + o * qg[2], 1, -o, kg)
                         b0, b1, b2, bd, bs = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
-                        )
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow,
+                            qi, qb, c0, c1, c2, b0, b1, b2, bd, bs,
+                        )  # fmt: skip
                     if 0 <= x + o < qg[2]:
                         c0, c1, c2 = _neighbour(nnf, qi + o, 2, -o, kg)
                         b0, b1, b2, bd, bs = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
-                        )
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow,
+                            qi, qb, c0, c1, c2, b0, b1, b2, bd, bs,
+                        )  # fmt: skip
                 b0, b1, b2, bd, bs = _random_search(
-                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs,
+                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, b0, b1, b2, bd, bs,
                     n_random, radii, seed, p,
                 )  # fmt: skip
                 nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
@@ -648,7 +689,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, fastmath=_FASTMATH, cache=True)
     def _nb_scan_pass(
-        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv,
+        qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, allow,
         nnf, dist, score, nnf_out, dist_out, score_out, axis, direction, n_random, radii, seed, p,
     ):  # fmt: skip
         """One scanline pass along ``axis`` in ``direction`` (+1/-1). Lines run in parallel; along a
@@ -681,21 +722,23 @@ if HAVE_NUMBA:
                 if i > 0:
                     c0, c1, c2 = _neighbour(nnf_out, qi - direction * gstride[axis], axis, direction, kg)
                     b0, b1, b2, bd, bs = _try(
-                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
+                        qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
                     )
                 for sign in (-1, 1):
                     if 0 <= u1 + sign < qg[a1]:
                         c0, c1, c2 = _neighbour(nnf, qi + sign * gstride[a1], a1, -sign, kg)
                         b0, b1, b2, bd, bs = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
-                        )
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow,
+                            qi, qb, c0, c1, c2, b0, b1, b2, bd, bs,
+                        )  # fmt: skip
                     if 0 <= u2 + sign < qg[a2]:
                         c0, c1, c2 = _neighbour(nnf, qi + sign * gstride[a2], a2, -sign, kg)
                         b0, b1, b2, bd, bs = _try(
-                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, c0, c1, c2, b0, b1, b2, bd, bs
-                        )
+                            qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow,
+                            qi, qb, c0, c1, c2, b0, b1, b2, bd, bs,
+                        )  # fmt: skip
                 b0, b1, b2, bd, bs = _random_search(
-                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, qi, qb, b0, b1, b2, bd, bs,
+                    qv, kv, kg, ks, qrow, krow, rowlen, qf, kf, inv, allow, qi, qb, b0, b1, b2, bd, bs,
                     n_random, radii, seed, p,
                 )  # fmt: skip
                 nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2

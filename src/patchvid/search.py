@@ -7,6 +7,9 @@ Distances are sums of squared differences over all channels and voxels of a patc
 With completeness weighting (``alpha``), the score of a pair is
 ``d(q, k) / (alpha + min_q' d(q', k))``: a key patch that some query already matches well becomes
 more expensive, so that more of the key gets used (GPNN's bidirectional similarity).
+
+A ``key_mask`` (a bool per key patch, over the key's patch grid) restricts the matches to the key
+patches it allows, e.g. to keep conditional inpainting from copying patches that overlap a hole.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class PatchSearch(Protocol):
         alpha: float | None = None,
         init: torch.Tensor | None = None,
         seed: int = 0,
+        key_mask: torch.Tensor | None = None,
     ) -> Match:
         """Match every patch of ``query`` to a patch of ``key``.
 
@@ -58,8 +62,29 @@ class PatchSearch(Protocol):
             alpha: completeness weight; ``None`` for plain nearest neighbours.
             init: an ``nnf`` to start from (approximate searches use it; exact ones ignore it).
             seed: seeds every random choice the search makes.
+            key_mask: ``(Tk', Hk', Wk') bool`` over the key's patch grid (``patch_grid(key.shape[1:],
+                patch)``): True where a key patch may be matched; ``None`` allows all. The returned
+                ``nnf`` points only at allowed key patches. A mask of the wrong shape or dtype, or
+                one that allows nothing, raises ``ValueError``.
         """
         ...
+
+
+def check_key_mask(key_mask: torch.Tensor | None, k_grid: tuple[int, int, int], device) -> torch.Tensor | None:
+    """Validate a search's ``key_mask`` against the key's patch grid; return it flat ``(Nk,) bool`` on
+    ``device``, or ``None`` when there is no mask."""
+    if key_mask is None:
+        return None
+    if not isinstance(key_mask, torch.Tensor):
+        raise ValueError(f"key_mask must be a bool tensor, not {type(key_mask).__name__}")
+    if tuple(key_mask.shape) != tuple(k_grid):
+        raise ValueError(f"key_mask has shape {tuple(key_mask.shape)}; expected the key's patch grid {tuple(k_grid)}")
+    if key_mask.dtype != torch.bool:
+        raise ValueError(f"key_mask must have dtype torch.bool, not {key_mask.dtype}")
+    flat = key_mask.reshape(-1).to(device)
+    if not bool(flat.any()):
+        raise ValueError("key_mask allows no key patch: at least one must be True")
+    return flat
 
 
 def to_flat(nnf: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
@@ -90,9 +115,18 @@ class ExactSearch:
     max_bytes: int = 64 * 2**20
     peak_block_bytes: int = 0
 
-    def __call__(self, query, key, patch, *, alpha=None, init=None, seed=0) -> Match:
+    def __call__(self, query, key, patch, *, alpha=None, init=None, seed=0, key_mask=None) -> Match:
+        q_grid = patch_grid(query.shape[1:], patch)
+        k_grid = patch_grid(key.shape[1:], patch)
+        allowed = check_key_mask(key_mask, k_grid, key.device)
         q = unfold(query, patch)  # (Nq, D)
         k = unfold(key, patch)  # (Nk, D)
+        keep = None
+        if allowed is not None:
+            # search only the allowed columns: disallowed keys can never be chosen, the completeness
+            # term below is computed for allowed keys only, and the cost shrinks with the mask
+            keep = allowed.nonzero()[:, 0]
+            k = k[keep]
         q_sq = (q * q).sum(1)
         k_sq = (k * k).sum(1)
         rows, cols = self._block(q.shape[0], k.shape[0])
@@ -117,8 +151,8 @@ class ExactSearch:
             best_score[sl] = torch.where(better, value, best_score[sl])
             best[sl] = torch.where(better, arg + c0, best[sl])
             best_dist[sl] = torch.where(better, dist.gather(1, arg[:, None])[:, 0], best_dist[sl])
-        q_grid = patch_grid(query.shape[1:], patch)
-        k_grid = patch_grid(key.shape[1:], patch)
+        if keep is not None:
+            best = keep[best]  # column of the allowed subset -> flat index into the key grid
         return Match(from_flat(best, k_grid).reshape(*q_grid, 3), best_dist.reshape(q_grid))
 
     def _block(self, n_query: int, n_key: int) -> tuple[int, int]:
