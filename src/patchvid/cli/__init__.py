@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import PatchvidError
-from . import evaluate, generate, loops
+from . import edit, evaluate, generate, loops
 
-COMMANDS = [generate, loops, evaluate]
+COMMANDS = [generate, edit, loops, evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -122,9 +122,10 @@ def add_scale_argument(group: argparse._ArgumentGroup) -> None:
     )
 
 
-def add_method_arguments(p: argparse.ArgumentParser) -> None:
-    """The "method" options read by :func:`settings_from` (shared with ``patchvid evaluate --generate``)."""
-    d = GenerateSettings()
+def add_method_arguments(p: argparse.ArgumentParser, d: GenerateSettings | None = None) -> None:
+    """The "method" options read by :func:`settings_from` (shared with ``patchvid evaluate --generate``
+    and the editing commands, which pass their own defaults ``d``)."""
+    d = d or GenerateSettings()
     m = p.add_argument_group("method")
     m.add_argument("--noise", type=float, default=d.noise, help=f"noise at the coarsest level (default {d.noise:g})")
     m.add_argument(
@@ -151,8 +152,9 @@ def add_method_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"rounds at the coarsest level (default {d.coarsest_iterations})")
     m.add_argument("--vote", choices=("median", "mean", "gaussian"), default=d.reduce,
                    help=f"how overlapping patches are combined (default {d.reduce})")
-    m.add_argument("--alpha", type=float, default=d.alpha,
-                   help="completeness weight: smaller uses more of the input (default: off)")
+    m.add_argument("--alpha", type=_alpha, default=d.alpha,
+                   help="completeness weight: smaller uses more of the input; 'off' to disable "
+                   f"(default: {'off' if d.alpha is None else f'{d.alpha:g}'})")
     m.add_argument(
         "--search",
         choices=("auto", "exact", "patchmatch"),
@@ -161,6 +163,18 @@ def add_method_arguments(p: argparse.ArgumentParser) -> None:
     )
     m.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
                    help="where to compute (default auto: CUDA when available)")
+
+
+def _alpha(text: str) -> float | None:
+    if text.lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or 'off': {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"alpha must be > 0 (or 'off'), got {text}")
+    return value
 
 
 def settings_from(args: argparse.Namespace) -> GenerateSettings:
@@ -174,7 +188,7 @@ def settings_from(args: argparse.Namespace) -> GenerateSettings:
         coarsest_iterations=args.coarsest_iterations,
         reduce=args.vote,
         alpha=args.alpha,
-        scale=args.scale,
+        scale=getattr(args, "scale", None) or (1.0, 1.0, 1.0),
         search=args.search,
         device=args.device,
     )
@@ -219,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         f"{len(p.levels)} levels, {p.device}"
     )
     records = []
-    sheet_rows = [_sheet_frames(video.frames)]
+    sheet_rows = [sheet_frames(video.frames)]
     for i, out_path in enumerate(outputs):
         seed = args.seed + i
         levels: list[dict] = []
@@ -234,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
 
         frames = generate(video.frames, seed=seed, settings=settings, on_level=on_level)
         if args.sheet:
-            sheet_rows.append(_sheet_frames(frames))
+            sheet_rows.append(sheet_frames(frames))
         if video.is_image and frames.shape[0] == 1:
             frames = frames[0]
         seconds = progress.elapsed() - started
@@ -258,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sheet_frames(frames: np.ndarray, columns: int = 6) -> np.ndarray:
+def sheet_frames(frames: np.ndarray, columns: int = 6) -> np.ndarray:
     """The few frames a contact sheet shows, so that samples need not stay in memory."""
     return frames[np.unique(np.linspace(0, len(frames) - 1, min(columns, len(frames))).round().astype(int))]
 

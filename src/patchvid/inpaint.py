@@ -1,0 +1,145 @@
+"""Conditional inpainting: fill a masked region of a video (or image) with patches from outside it.
+
+The recipe: the input's pyramid is the key and the value, and the output has the input's size.
+At every level the voxels outside the (resized, slightly grown) mask are put back after each vote,
+so only the masked region is synthesized, and no key/value patch that touches the mask may be used
+(:class:`~patchvid.engine.Holes`): the hole is filled only with what is outside it, coherently in
+space and time because patches are space-time blocks.
+
+What starts inside the hole steers what appears there:
+
+* ``fill="cue"`` (conditional inpainting): the input's own colours inside the mask are the first
+  guess, so a red blob painted into the hole becomes the clip's red object, a blue one sky or water.
+* ``fill="smooth"`` (removal): the hole is first filled by a smooth interpolation of its border
+  (push-pull), so what was there has no say and the surroundings continue into it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .engine import Holes, LevelReport, search_per_level, synthesize
+from .errors import PatchvidError
+from .generate import GenerateSettings, engine_settings, plan, to_frames, to_tensor
+from .pyramid import build_pyramid
+
+FILLS = ("cue", "smooth")
+# a coarse voxel belongs to the hole when the resized mask reaches this: any influence of the hole
+# (its content would leak into kept voxels and key patches otherwise)
+HOLE_THRESHOLD = 0.01
+
+
+def check_mask(mask: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """``mask`` as ``(T, H, W) bool`` for a video of ``shape`` ``(T, H, W)``: a single ``(H, W)``
+    mask is used for every frame. Raises :class:`PatchvidError` naming the sizes when it does not
+    fit, and when it is empty or covers everything."""
+    mask = np.asarray(mask).astype(bool)
+    t, h, w = shape
+    if mask.ndim == 3 and mask.shape[0] == 1:
+        mask = mask[0]
+    if mask.ndim == 2:
+        if mask.shape != (h, w):
+            raise PatchvidError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the input is {w}x{h}")
+        mask = np.broadcast_to(mask, shape)
+    elif mask.ndim != 3:
+        raise PatchvidError(f"the mask must be (H, W) or (T, H, W), got shape {mask.shape}")
+    elif mask.shape[1:] != (h, w):
+        raise PatchvidError(f"the mask is {mask.shape[2]}x{mask.shape[1]} but the input is {w}x{h}")
+    elif mask.shape[0] != t:
+        raise PatchvidError(f"the mask has {mask.shape[0]} frames but the input has {t}")
+    if not mask.any():
+        raise PatchvidError("the mask is empty: nothing to fill (white marks the region to fill)")
+    if mask.all():
+        raise PatchvidError("the mask covers everything: nothing is left to fill it from")
+    return np.ascontiguousarray(mask)
+
+
+def inpaint(
+    frames: np.ndarray,
+    mask: np.ndarray,
+    *,
+    fill: str = "cue",
+    seed: int = 0,
+    settings: GenerateSettings | None = None,
+    on_level: Callable[[LevelReport], None] | None = None,
+    **overrides,
+) -> np.ndarray:
+    """Fill the masked region of ``frames`` with patches from outside it.
+
+    Args:
+        frames: ``(T, H, W, 3) uint8`` video or ``(H, W, 3)`` image.
+        mask: ``(T, H, W)`` or ``(H, W)`` (every frame), nonzero/True = fill.
+        fill: ``"cue"`` (the colours inside the mask steer the result) or ``"smooth"`` (remove).
+        seed: seeds the searches and the noise (``noise`` setting, 0 by default; with noise, seeds
+            give different fillings).
+        settings: starting settings (default: no noise, no completeness weight); ``overrides``
+            replace fields.
+        on_level: progress callback per pyramid level.
+
+    Returns:
+        frames of the input's shape; outside the mask exactly the input.
+    """
+    if fill not in FILLS:
+        raise PatchvidError(f"unknown fill {fill!r}; use one of {', '.join(FILLS)}")
+    image = frames.ndim == 3
+    video = frames[None] if image else frames
+    if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
+        raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    hole_np = check_mask(mask, video.shape[:3])
+    settings = dataclasses.replace(settings or GenerateSettings(noise=0.0), scale=(1.0, 1.0, 1.0), **overrides)
+    p = plan(video.shape[:3], settings)
+    x = to_tensor(video, p.device)
+    hole = torch.from_numpy(hole_np).to(p.device)
+    if fill == "smooth":
+        x = smooth_fill(x, hole)
+    values = build_pyramid(x, p.levels.input)
+    grown = [hole] + [m[0] > HOLE_THRESHOLD for m in build_pyramid(hole[None].float(), p.levels.input)[1:]]
+    holes = Holes([g[None].float() for g in grown], values, grown)
+    initial = values[-1]
+    if settings.noise > 0:  # noise only where something is synthesized
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        noise = torch.randn(initial.shape, generator=generator).to(p.device) * settings.noise
+        initial = initial + noise * holes.fill[-1]
+    search = search_per_level(settings.search, p.levels.output, p.levels.input, p.patch)
+    out = synthesize(
+        initial,
+        values,
+        p.levels.output,
+        engine_settings(settings, p.patch),
+        search,
+        seed=seed,
+        on_level=on_level,
+        holes=holes,
+    )
+    result = to_frames(out)
+    result[~hole_np] = video[~hole_np]  # exact, not only to rounding
+    return result[0] if image else result
+
+
+def smooth_fill(video: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """``video`` ``(C, T, H, W)`` with the voxels where ``hole`` ``(T, H, W) bool`` is True replaced
+    by a smooth interpolation of the known ones (push-pull: known values are averaged onto coarser
+    and coarser grids until no gap is left, and the gaps are filled from there on the way back)."""
+    known = (~hole)[None].float()
+    return torch.where(hole[None], _push_pull(video * known, known), video)
+
+
+def _push_pull(weighted: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Colour where ``weight > 0`` is ``weighted / weight``; elsewhere it comes from coarser grids."""
+    value = weighted / weight.clamp(min=1e-12)
+    if bool((weight > 0).all()):
+        return value
+    shape = weight.shape[1:]
+    if max(shape) <= 1:
+        raise ValueError("nothing known to fill from")
+    kernel = tuple(2 if n > 1 else 1 for n in shape)
+    coarse_weighted = F.avg_pool3d(weighted[None], kernel, ceil_mode=True)[0]
+    coarse_weight = F.avg_pool3d(weight[None], kernel, ceil_mode=True)[0]
+    coarse = _push_pull(coarse_weighted, coarse_weight)
+    up = F.interpolate(coarse[None], size=shape, mode="trilinear", align_corners=False)[0]
+    return torch.where(weight > 0, value, up)

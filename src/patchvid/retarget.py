@@ -1,0 +1,85 @@
+"""Retargeting: the same video (or image) at a new size or length, without stretching anything.
+
+The recipe is generation without noise: start from the input's coarsest level resized to the
+output's coarsest size (so the layout is the input's, squeezed or stretched), and let the engine
+rebuild every level from the input's own patches, which have their natural shape and speed. A
+wider output gets more of the scenery instead of wider objects; a longer one more motion at the
+same speed. Completeness weighting (``alpha``) makes the search prefer input patches that no output
+patch uses yet, so that shrinking drops repetition before it drops whole objects.
+
+Limit (measured, tests/test_edit.py): objects smaller than a patch at the coarsest level (about a
+third of the short side's 15 pixels there, i.e. up to ~1/5 of the picture's height) keep their shape
+exactly; a larger object can come out stretched, because a stretched disc is still made of
+disc-like patches. Gradual resizing in 10 % steps at the coarsest level (Simakov et al.) did not
+fix that (a 13-pixel disc in a 40x64 image, widened 1.75x: 21 pixels wide directly, 23 gradually)
+and was dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from .engine import LevelReport
+from .errors import PatchvidError
+from .generate import GenerateSettings, generate
+
+Shape3 = tuple[int, int, int]
+
+# completeness weight of retargeting (units: summed squared patch distance, values in [-1, 1]); see
+# BENCHMARKS.md, "Retargeting: completeness weight", for the measurement that chose it
+ALPHA = 0.5
+
+
+def retarget_settings(**overrides) -> GenerateSettings:
+    """The settings retargeting starts from: no noise, completeness weighting on."""
+    return dataclasses.replace(GenerateSettings(noise=0.0, alpha=ALPHA), **overrides)
+
+
+def output_scale(shape: Shape3, size: tuple[int | None, int | None, int | None]) -> tuple[float, float, float]:
+    """The ``scale`` that makes an input of ``(T, H, W)`` come out as ``size`` (``None``: keep that
+    axis). Refuses sizes below one."""
+    for n, name in zip(size, ("frames", "height", "width")):
+        if n is not None and n < 1:
+            raise PatchvidError(f"output {name} must be at least 1, got {n}")
+    return tuple(1.0 if n is None else n / s for n, s in zip(size, shape))  # type: ignore[return-value]
+
+
+def retarget(
+    frames: np.ndarray,
+    size: tuple[int | None, int | None, int | None] | None = None,
+    *,
+    scale: tuple[float, float, float] | None = None,
+    seed: int = 0,
+    settings: GenerateSettings | None = None,
+    on_level: Callable[[LevelReport], None] | None = None,
+    **overrides,
+) -> np.ndarray:
+    """Resize ``frames`` to a new size or length by rebuilding it from its own patches.
+
+    Args:
+        frames: ``(T, H, W, 3) uint8`` video or ``(H, W, 3)`` image.
+        size: output ``(frames, height, width)``; ``None`` in a place keeps that axis. For an image
+            the frames entry is ignored.
+        scale: instead of ``size``, the output size relative to the input per axis.
+        seed: seeds the searches' random choices (there is no noise, so seeds differ little).
+        settings: starting settings (default :func:`retarget_settings`); ``overrides`` replace fields.
+        on_level: progress callback per pyramid level.
+
+    Returns:
+        ``(T', H', W', 3) uint8`` (``(H', W', 3)`` for an image).
+
+    Example:
+        >>> wide = retarget(frames, (None, None, 2 * frames.shape[2]))  # doctest: +SKIP
+    """
+    if (size is None) == (scale is None):
+        raise PatchvidError("give the output size or the scale (one of them)")
+    shape = (1, *frames.shape[:2]) if frames.ndim == 3 else tuple(frames.shape[:3])
+    if size is not None:
+        if frames.ndim == 3:
+            size = (None, *size[1:])
+        scale = output_scale(shape, size)  # type: ignore[arg-type]
+    settings = dataclasses.replace(settings or retarget_settings(), scale=scale, **overrides)
+    return generate(frames, seed=seed, settings=settings, on_level=on_level)
