@@ -171,7 +171,8 @@ class PatchMatch:
             rev0 = _to_corners(rev0, q_grid)
             rev_passes = self.passes if self.reverse_passes is None else self.reverse_passes
             _, rev_dist = run(key, query, patch, k_grid, q_grid, k_feat, q_feat, None, rev0, seed + 1, rev_passes)
-            d0 = _exact_flat(query, key, patch, q_grid, k_grid, torch.arange(nq, device=device), flat0)
+            # the start's own distances (a run of 0 passes: the numba kernel, 10x faster than a gather)
+            _, d0 = run(query, key, patch, q_grid, k_grid, None, None, None, nnf0, seed, 0)
             nearest = rev_dist.clone().scatter_reduce_(0, flat0, d0, reduce="amin")
             inv_weight = (float(alpha) + nearest).float()
 
