@@ -28,7 +28,7 @@ SEARCHES = ("auto", "exact", "patchmatch")
 # patches a side: the coarsest levels, which shape the whole output) and uses PatchMatch above. On
 # 7 real clips x 4 seeds at 8x36x64 the output's nearest-input-patch distance was 1.026x exact
 # generation's with 10^6, 1.018x with 4*10^6, 1.010x with 2*10^7 and 1.064x with PatchMatch
-# everywhere, at 1.8, 2.6, 4.5 and 1.4 CPU-s (BENCHMARKS-speed.md)
+# everywhere, at 1.8, 2.6, 4.5 and 1.4 CPU-s (BENCHMARKS.md, "Speed")
 EXACT_PAIRS_LIMIT = 10**6
 
 # levels with fewer output voxels than this run on one thread (numba kernels and torch ops): each

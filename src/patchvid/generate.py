@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .engine import SEARCHES, EngineSettings, LevelReport, search_per_level, synthesize
+from .engine import SEARCHES, EngineSettings, LevelReport, level_threads, search_per_level, synthesize
 from .errors import PatchvidError
 from .patches import patch_grid
 from .pyramid import PyramidShapes, build_pyramid, fit_patch, level_shapes
@@ -216,7 +216,8 @@ def generate(
     if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
         raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
     p = plan(video.shape[:3], settings)
-    values = build_pyramid(to_tensor(video, p.device), p.levels.input)
+    with level_threads(math.prod(video.shape[:3]), p.device):  # small inputs: no thread barriers
+        values = build_pyramid(to_tensor(video, p.device), p.levels.input)
     generator = torch.Generator(device="cpu").manual_seed(seed)
     coarsest = values[-1]
     start = resize(coarsest, p.levels.output[-1])
