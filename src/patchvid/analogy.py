@@ -132,7 +132,8 @@ def analogy(
         on_level=on_level,
         guides=guides,
     )
-    frames = to_frames(out)
+    # a STRUCTURE shorter than APPEARANCE's patch was synthesized at the patch's length: keep its own
+    frames = to_frames(out)[: a.shape[0]]
     return frames[0] if image else frames
 
 

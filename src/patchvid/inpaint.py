@@ -45,7 +45,7 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     if mask.ndim == 2:
         if mask.shape != (h, w):
             raise PatchvidError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the input is {w}x{h}")
-        mask = np.broadcast_to(mask, shape)
+        mask = np.broadcast_to(mask, shape).copy()  # a view of one frame would be read-only
     elif mask.ndim != 3:
         raise PatchvidError(f"the mask must be (H, W) or (T, H, W), got shape {mask.shape}")
     elif mask.shape[1:] != (h, w):

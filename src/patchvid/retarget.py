@@ -24,7 +24,7 @@ import numpy as np
 
 from .engine import LevelReport
 from .errors import PatchvidError
-from .generate import GenerateSettings, generate
+from .generate import GenerateSettings, generate, plan
 
 Shape3 = tuple[int, int, int]
 
@@ -45,6 +45,14 @@ def output_scale(shape: Shape3, size: tuple[int | None, int | None, int | None])
         if n is not None and n < 1:
             raise PatchvidError(f"output {name} must be at least 1, got {n}")
     return tuple(1.0 if n is None else n / s for n, s in zip(size, shape))  # type: ignore[return-value]
+
+
+def check_output_size(size: tuple[int | None, int | None, int | None], planned: Shape3) -> None:
+    """Refuse a requested ``size`` that the plan's output ``(T, H, W)`` does not give: an output is
+    never smaller than a patch (where the input has that many frames or pixels)."""
+    for n, m, name in zip(size, planned, ("frames", "height", "width")):
+        if n is not None and n != m:
+            raise PatchvidError(f"an output {name} of {n} is too small: a patch needs at least {m}")
 
 
 def retarget(
@@ -82,4 +90,6 @@ def retarget(
             size = (None, *size[1:])
         scale = output_scale(shape, size)  # type: ignore[arg-type]
     settings = dataclasses.replace(settings or retarget_settings(), scale=scale, **overrides)
+    if size is not None:
+        check_output_size(size, plan(shape, settings).output_shape)  # type: ignore[arg-type]
     return generate(frames, seed=seed, settings=settings, on_level=on_level)

@@ -20,7 +20,7 @@ from ..inpaint import FILLS, check_mask, inpaint
 from ..media import Video, check_output, output_kind, read_video, write_video
 from ..pictures import contact_sheet
 from ..resize import fit_size, resize_frames
-from ..retarget import output_scale, retarget, retarget_settings
+from ..retarget import check_output_size, output_scale, retarget, retarget_settings
 from .common import (
     Progress,
     add_input_arguments,
@@ -91,11 +91,17 @@ def _run_retarget(args) -> int:
             fail("an image has one frame: --frames does not apply")
         return output_scale(video.shape, tuple(size))
 
+    def make_plan(videos: dict[str, Video]) -> Plan:
+        p = plan(videos["input"].shape, dataclasses.replace(settings, scale=scale_of(videos["input"])))
+        if args.scale is None:
+            check_output_size(tuple(size), p.output_shape)
+        return p
+
     return _run(
         args,
         "retarget",
         {"input": args.input},
-        lambda videos: plan(videos["input"].shape, dataclasses.replace(settings, scale=scale_of(videos["input"]))),
+        make_plan,
         lambda videos, on_level: retarget(
             videos["input"].frames,
             scale=scale_of(videos["input"]),
@@ -147,9 +153,7 @@ def _run_analogy(args) -> int:
         args,
         "analogy",
         {"structure": args.structure, "appearance": args.appearance},
-        lambda v: plan(
-            v["appearance"].shape, dataclasses.replace(settings, scale=_ratio(v["structure"], v["appearance"]))
-        ),
+        lambda v: _plan_following(settings, v["structure"], v["appearance"]),
         lambda v, on_level: analogy(
             v["structure"].frames,
             v["appearance"].frames,
@@ -190,7 +194,7 @@ def _run_collage(args) -> int:
         args,
         "collage",
         {"original": args.original, "edited": args.edited},
-        lambda v: plan(v["original"].shape, dataclasses.replace(settings, scale=_ratio(v["edited"], v["original"]))),
+        lambda v: _plan_following(settings, v["edited"], v["original"]),
         lambda v, on_level: collage(
             v["original"].frames, v["edited"].frames, seed=args.seed, settings=settings, on_level=on_level
         ),
@@ -277,6 +281,13 @@ def _common_options(p: argparse.ArgumentParser, defaults: GenerateSettings) -> N
 def _ratio(target: Video, source: Video) -> tuple[float, float, float]:
     """The scale that turns ``source``'s shape into ``target``'s."""
     return tuple(a / b for a, b in zip(target.shape, source.shape))  # type: ignore[return-value]
+
+
+def _plan_following(settings: GenerateSettings, target: Video, source: Video) -> Plan:
+    """The plan of an analogy or collage: ``source``'s patches at ``target``'s size and length (a
+    ``target`` shorter than a patch is synthesized at the patch's length and then cut to its own)."""
+    p = plan(source.shape, dataclasses.replace(settings, scale=_ratio(target, source)))
+    return dataclasses.replace(p, output_shape=(min(p.output_shape[0], target.shape[0]), *p.output_shape[1:]))
 
 
 def _load_mask(args, video: Video, progress: Progress) -> np.ndarray:
