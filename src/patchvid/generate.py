@@ -174,6 +174,22 @@ def estimate_bytes(
     return pyramid + worst
 
 
+def keep_layout(settings: GenerateSettings, shape: Shape3) -> GenerateSettings:
+    """``settings`` with a pyramid that starts at half of ``shape`` ``(T, H, W)``'s short side and
+    all of its frames, for edits whose layout is given (colour cues, collages, sketches): these
+    enter the synthesis at the coarsest level, where a balloon-sized cue or a pasted flag is under a
+    pixel at the default 15 px and smeared by downscaling in time. Measured on air balloons
+    (13x144x256, benchmarks/edit_sheets.py): a painted balloon survived only with the coarsest level
+    at 72 px and 13 frames (48 px with 13 frames, or 72 px with 7, faded it out); a duplicated flag in
+    a 250x188 image survived at 80 px, not at 64."""
+    t, h, w = shape
+    return dataclasses.replace(
+        settings,
+        coarsest_size=max(settings.coarsest_size, min(h, w) // 2),
+        coarsest_frames=max(settings.coarsest_frames, t),
+    )
+
+
 def to_tensor(frames: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """``(T, H, W, 3) uint8`` to ``(3, T, H, W) float32`` in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(3, 0, 1, 2).float() / 127.5 - 1

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .engine import Holes, LevelReport, search_per_level, synthesize
 from .errors import PatchvidError
-from .generate import GenerateSettings, engine_settings, plan, to_frames, to_tensor
+from .generate import GenerateSettings, engine_settings, keep_layout, plan, to_frames, to_tensor
 from .pyramid import build_pyramid
 
 FILLS = ("cue", "smooth")
@@ -59,6 +59,15 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     return np.ascontiguousarray(mask)
 
 
+def inpaint_settings(fill: str = "cue", shape: tuple[int, int, int] | None = None) -> GenerateSettings:
+    """No noise, no completeness weight; for ``"cue"`` a pyramid that keeps the cue
+    (:func:`~patchvid.generate.keep_layout`; with the default 15 px coarsest level a balloon-sized
+    cue vanished, measured in benchmarks/edit_sheets.py). Removal keeps the full pyramid: the larger
+    the hole, the coarser the level that must invent its content."""
+    settings = GenerateSettings(noise=0.0)
+    return keep_layout(settings, shape) if fill == "cue" and shape is not None else settings
+
+
 def inpaint(
     frames: np.ndarray,
     mask: np.ndarray,
@@ -77,8 +86,7 @@ def inpaint(
         fill: ``"cue"`` (the colours inside the mask steer the result) or ``"smooth"`` (remove).
         seed: seeds the searches and the noise (``noise`` setting, 0 by default; with noise, seeds
             give different fillings).
-        settings: starting settings (default: no noise, no completeness weight); ``overrides``
-            replace fields.
+        settings: starting settings (default :func:`inpaint_settings`); ``overrides`` replace fields.
         on_level: progress callback per pyramid level.
 
     Returns:
@@ -91,7 +99,9 @@ def inpaint(
     if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
         raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
     hole_np = check_mask(mask, video.shape[:3])
-    settings = dataclasses.replace(settings or GenerateSettings(noise=0.0), scale=(1.0, 1.0, 1.0), **overrides)
+    settings = dataclasses.replace(
+        settings or inpaint_settings(fill, video.shape[:3]), scale=(1.0, 1.0, 1.0), **overrides
+    )
     p = plan(video.shape[:3], settings)
     x = to_tensor(video, p.device)
     hole = torch.from_numpy(hole_np).to(p.device)

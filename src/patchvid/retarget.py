@@ -29,7 +29,7 @@ from .generate import GenerateSettings, generate, plan
 Shape3 = tuple[int, int, int]
 
 # completeness weight of retargeting (units: summed squared patch distance, values in [-1, 1]); see
-# BENCHMARKS.md, "Retargeting: completeness weight", for the measurement that chose it
+# BENCHMARKS.md, "Editing", for the measurement that chose it (benchmarks/retarget_alpha.py)
 ALPHA = 0.5
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..analogy import MODES, WEIGHT, analogy, analogy_settings, collage
 from ..engine import LevelReport
-from ..generate import GenerateSettings, Plan, plan
+from ..generate import GenerateSettings, Plan, keep_layout, plan
 from ..inpaint import FILLS, check_mask, inpaint
 from ..media import Video, check_output, output_kind, read_video, write_video
 from ..pictures import contact_sheet
@@ -91,7 +91,7 @@ def _run_retarget(args) -> int:
             fail("an image has one frame: --frames does not apply")
         return output_scale(video.shape, tuple(size))
 
-    def make_plan(videos: dict[str, Video]) -> Plan:
+    def make_plan(videos: dict[str, Video], settings: GenerateSettings) -> Plan:
         p = plan(videos["input"].shape, dataclasses.replace(settings, scale=scale_of(videos["input"])))
         if args.scale is None:
             check_output_size(tuple(size), p.output_shape)
@@ -101,15 +101,15 @@ def _run_retarget(args) -> int:
         args,
         "retarget",
         {"input": args.input},
+        lambda videos: settings,
         make_plan,
-        lambda videos, on_level: retarget(
+        lambda videos, settings, on_level: retarget(
             videos["input"].frames,
             scale=scale_of(videos["input"]),
             seed=args.seed,
             settings=settings,
             on_level=on_level,
         ),
-        settings,
         {"scale": args.scale, "frames_height_width": size},
     )
 
@@ -138,23 +138,21 @@ def _register_analogy(sub) -> None:
     g.add_argument(
         "--weight", type=float, default=WEIGHT, help=f"how strongly the structure steers (default {WEIGHT:g})"
     )
-    _common_options(p, analogy_settings())
+    _common_options(p, analogy_settings(), keeps_layout="with --mode colours")
     p.set_defaults(handler=_run_analogy)
 
 
 def _run_analogy(args) -> int:
     if args.weight < 0:
         fail(f"--weight must be >= 0, got {args.weight}")
-    defaults = analogy_settings(args.mode)
-    if args.mode == "colours" and args.alpha == analogy_settings().alpha:
-        args.alpha = defaults.alpha
-    settings = settings_from(args)
+    settings_for = _settings(args, keeps_layout=args.mode == "colours", follow="structure")
     return _run(
         args,
         "analogy",
         {"structure": args.structure, "appearance": args.appearance},
-        lambda v: _plan_following(settings, v["structure"], v["appearance"]),
-        lambda v, on_level: analogy(
+        settings_for,
+        lambda v, settings: _plan_following(settings, v["structure"], v["appearance"]),
+        lambda v, settings, on_level: analogy(
             v["structure"].frames,
             v["appearance"].frames,
             mode=args.mode,
@@ -164,7 +162,6 @@ def _run_analogy(args) -> int:
             settings=settings,
             on_level=on_level,
         ),
-        settings,
         {"mode": args.mode, "levels": args.levels, "weight": args.weight},
         follow="structure",
     )
@@ -184,21 +181,20 @@ def _register_collage(sub) -> None:
     p.add_argument("edited", help="your rough edit of it (any size)")
     add_input_arguments(p)
     add_output_arguments(p)
-    _common_options(p, analogy_settings("colours"))
+    _common_options(p, analogy_settings("colours"), keeps_layout="always")
     p.set_defaults(handler=_run_collage)
 
 
 def _run_collage(args) -> int:
-    settings = settings_from(args)
     return _run(
         args,
         "collage",
         {"original": args.original, "edited": args.edited},
-        lambda v: _plan_following(settings, v["edited"], v["original"]),
-        lambda v, on_level: collage(
+        _settings(args, keeps_layout=True, follow="edited"),
+        lambda v, settings: _plan_following(settings, v["edited"], v["original"]),
+        lambda v, settings, on_level: collage(
             v["original"].frames, v["edited"].frames, seed=args.seed, settings=settings, on_level=on_level
         ),
-        settings,
         {},
         follow="edited",
     )
@@ -223,12 +219,11 @@ def _register_inpaint(sub) -> None:
     p.add_argument("--fill", choices=FILLS, default="cue", help="what steers the filling (default cue)")
     add_input_arguments(p)
     add_output_arguments(p)
-    _common_options(p, GenerateSettings(noise=0.0))
+    _common_options(p, GenerateSettings(noise=0.0), keeps_layout="with --fill cue")
     p.set_defaults(handler=_run_inpaint)
 
 
 def _run_inpaint(args) -> int:
-    settings = settings_from(args)
     masks: dict[str, np.ndarray] = {}
 
     def mask_of(video: Video, progress: Progress) -> np.ndarray:
@@ -241,8 +236,9 @@ def _run_inpaint(args) -> int:
         args,
         "inpaint",
         {"input": args.input},
-        lambda v: plan(v["input"].shape, settings),
-        lambda v, on_level: inpaint(
+        _settings(args, keeps_layout=args.fill == "cue", follow="input"),
+        lambda v, settings: plan(v["input"].shape, settings),
+        lambda v, settings, on_level: inpaint(
             v["input"].frames,
             mask_of(v["input"], progress_box[0]),
             fill=args.fill,
@@ -250,7 +246,6 @@ def _run_inpaint(args) -> int:
             settings=settings,
             on_level=on_level,
         ),
-        settings,
         {"mask": str(Path(args.mask).resolve()), "fill": args.fill},
         inputs_checked=[args.mask],
         before=lambda v, progress: (progress_box.append(progress), mask_of(v["input"], progress)),
@@ -270,12 +265,42 @@ def _parser(sub, name: str, summary: str, description: str, examples: str) -> ar
     )
 
 
-def _common_options(p: argparse.ArgumentParser, defaults: GenerateSettings) -> None:
+def _common_options(p: argparse.ArgumentParser, defaults: GenerateSettings, keeps_layout: str = "") -> None:
+    """Seed, fps, sheet and the method options; ``keeps_layout`` (when the task can keep a given
+    layout: which case) leaves the coarsest level's size and frames unset, to be chosen per input."""
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
     g.add_argument("--sheet", metavar="PNG", help="also write a contact sheet: input frames above output frames")
     add_method_arguments(p, defaults)
+    if keeps_layout:
+        p.set_defaults(coarsest_size=None, coarsest_frames=None)
+        for action in p._actions:
+            if action.dest in ("coarsest_size", "coarsest_frames"):
+                action.help = (action.help or "").split(" (default")[0] + (
+                    f" (default {getattr(defaults, action.dest)}; {keeps_layout}: half the short side / all frames, "
+                    "so that the given layout survives)"
+                )
+
+
+def _settings(args, keeps_layout: bool, follow: str) -> Callable[[dict[str, Video]], GenerateSettings]:
+    """The settings for the inputs once read: where the task keeps a given layout (colour cues,
+    collages, sketches), --coarsest-size and --coarsest-frames left unset follow
+    :func:`~patchvid.generate.keep_layout` for the ``follow`` input; elsewhere the usual defaults."""
+    size, frames = args.coarsest_size, args.coarsest_frames
+    d = GenerateSettings()
+    args.coarsest_size, args.coarsest_frames = size or d.coarsest_size, frames or d.coarsest_frames
+    base = settings_from(args)
+
+    def resolve(videos: dict[str, Video]) -> GenerateSettings:
+        if not keeps_layout:
+            return base
+        k = keep_layout(base, videos[follow].shape)
+        return dataclasses.replace(
+            base, coarsest_size=size or k.coarsest_size, coarsest_frames=frames or k.coarsest_frames
+        )
+
+    return resolve
 
 
 def _ratio(target: Video, source: Video) -> tuple[float, float, float]:
@@ -310,9 +335,9 @@ def _run(
     args,
     command: str,
     paths: dict[str, str],
-    make_plan: Callable[[dict[str, Video]], Plan],
-    produce: Callable[[dict[str, Video], Callable[[LevelReport], None]], np.ndarray],
-    settings: GenerateSettings,
+    settings_for: Callable[[dict[str, Video]], GenerateSettings],
+    make_plan: Callable[[dict[str, Video], GenerateSettings], Plan],
+    produce: Callable[[dict[str, Video], GenerateSettings, Callable[[LevelReport], None]], np.ndarray],
     options: dict,
     follow: str | None = None,
     inputs_checked: list[str] = (),  # type: ignore[assignment]
@@ -338,7 +363,8 @@ def _run(
     lead = videos[follow or next(iter(paths))]
     if before is not None:
         before(videos, progress)
-    p = make_plan(videos)
+    settings = settings_for(videos)
+    p = make_plan(videos, settings)
     if output_kind(out) == "image" and p.output_shape[0] > 1:
         fail(f"{out} is an image file but the output has {p.output_shape[0]} frames: use .mp4, .gif or a folder")
     check_memory(
@@ -359,7 +385,7 @@ def _run(
         )
 
     started = progress.elapsed()
-    frames = produce(videos, on_level)
+    frames = produce(videos, settings, on_level)
     seconds = progress.elapsed() - started
     if frames.ndim == 3:
         frames = frames[None]
