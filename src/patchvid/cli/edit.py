@@ -33,7 +33,7 @@ from .common import (
     record_header,
     write_report,
 )
-from .generate import add_method_arguments, floats, settings_from, sheet_frames
+from .generate import add_method_arguments, floats, plan_record, settings_from, sheet_frames
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -407,14 +407,7 @@ def _run(
         "inputs": inputs,
         "options": options,
         "settings": dataclasses.asdict(settings),
-        "plan": {
-            "output_frames_height_width": list(p.output_shape),
-            "patch": list(p.patch),
-            "levels_input": [list(s) for s in p.levels.input],
-            "levels_output": [list(s) for s in p.levels.output],
-            "device": str(p.device),
-            "estimated_bytes": p.estimated_bytes,
-        },
+        "plan": plan_record(p),
         "output": str(out),
         "seed": args.seed,
         "seconds": round(seconds, 3),

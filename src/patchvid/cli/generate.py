@@ -10,7 +10,7 @@ import numpy as np
 
 from ..data import bundled_clip
 from ..engine import LevelReport
-from ..generate import GenerateSettings, generate, plan
+from ..generate import GenerateSettings, Plan, generate, plan
 from ..media import check_output, output_kind, write_video
 from ..pictures import contact_sheet
 from .common import (
@@ -281,17 +281,22 @@ def _report_path(output: Path) -> Path:
     return output.with_name(output.name.rstrip("/") + ".json")
 
 
+def plan_record(p: Plan) -> dict:
+    """A plan as a JSON record: sizes, patch, levels, device and the memory estimate."""
+    return {
+        "output_frames_height_width": list(p.output_shape),
+        "patch": list(p.patch),
+        "levels_input": [list(s) for s in p.levels.input],
+        "levels_output": [list(s) for s in p.levels.output],
+        "device": str(p.device),
+        "estimated_bytes": p.estimated_bytes,
+    }
+
+
 def _run_record(args, video, p, settings: GenerateSettings, fps) -> dict:
     return record_header("generate") | {
         "input": describe_input(args, video),
         "settings": dataclasses.asdict(settings),
-        "plan": {
-            "output_frames_height_width": list(p.output_shape),
-            "patch": list(p.patch),
-            "levels_input": [list(s) for s in p.levels.input],
-            "levels_output": [list(s) for s in p.levels.output],
-            "device": str(p.device),
-            "estimated_bytes": p.estimated_bytes,
-        },
+        "plan": plan_record(p),
         "output_fps": str(fps) if fps else None,
     }
