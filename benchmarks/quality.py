@@ -14,6 +14,7 @@ coherence against diversity with the default marked.
 
     python benchmarks/quality.py --size 13x144x256 --samples 10                # the full sweep
     python benchmarks/quality.py --size 13x72x128 --samples 4 --clips airballoons ballet
+    python benchmarks/quality.py --summarise run.log   # mean table and plot of the clips a run finished
 """
 
 from __future__ import annotations
@@ -103,6 +104,34 @@ def plot(results: dict, path: Path) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+def summarise(log: str, plot_path: Path) -> int:
+    """The mean table and plot over the clips whose table a (possibly interrupted) run printed whole."""
+    keys = ["coherence", "completeness", "swd", "diversity", "seconds"]
+    clips: dict[str, dict] = {}
+    name = None
+    for line in log.splitlines():
+        if line and not line.startswith("|") and "samples per setting" in line:
+            name = line.split(" ")[0]
+            clips[name] = {}
+        elif name and line.startswith("| ") and not line.startswith("| setting") and not line.startswith("| ---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            clips[name][cells[0]] = dict(zip(keys, map(float, cells[1:])))
+    most = max(clips.values(), key=len, default={})
+    settings = [label for label in SWEEP if label in most]  # an interrupted clip's table is left out
+    finished = {c: rows for c, rows in clips.items() if rows and all(label in rows for label in settings)}
+    results: dict = {"clips": finished, "mean": {}}
+    print(f"mean over {len(finished)} clips ({', '.join(finished)})\n")
+    print("| setting | coherence | completeness | SWD | diversity | s/sample |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for label in settings:
+        mean = {k: float(np.mean([finished[c][label][k] for c in finished])) for k in keys}
+        results["mean"][label] = mean
+        print(f"| {label} | {mean['coherence']:.2f} | {mean['completeness']:.2f} | {mean['swd']:.2f} | "
+              f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
+    plot(results, plot_path)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="13x144x256", help="frames x (ignored) x longer side, e.g. 13x144x256")
@@ -111,7 +140,10 @@ def main() -> int:
     parser.add_argument("--settings", nargs="*", default=list(SWEEP), help="labels from the sweep")
     parser.add_argument("--json", type=Path, default=Path("quality.json"))
     parser.add_argument("--plot", type=Path, default=Path("quality.png"))
+    parser.add_argument("--summarise", type=Path, metavar="LOG", help="only summarise the per-clip tables of a log")
     args = parser.parse_args()
+    if args.summarise:
+        return summarise(args.summarise.read_text(), args.plot)
     frames, _, longer = (int(v) for v in args.size.split("x"))
     results: dict = {"size": args.size, "samples": args.samples, "clips": {}, "mean": {}}
     for name in args.clips:
