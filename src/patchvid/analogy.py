@@ -29,7 +29,7 @@ import torch
 
 from .engine import Guides, LevelReport, search_per_level, synthesize
 from .errors import PatchvidError
-from .generate import GenerateSettings, engine_settings, keep_layout, plan, to_frames, to_tensor
+from .generate import GenerateSettings, as_video, engine_settings, keep_layout, plan, to_frames, to_tensor
 from .pyramid import build_pyramid
 from .resize import resize
 from .structure import label_structure, motion_structure
@@ -88,11 +88,8 @@ def analogy(
     if weight < 0:
         raise PatchvidError(f"the structure weight must be >= 0, got {weight}")
     image = structure.ndim == 3
-    a = structure[None] if image else structure
-    b = appearance[None] if appearance.ndim == 3 else appearance
-    for name, v in (("structure", a), ("appearance", b)):
-        if v.ndim != 4 or v.shape[-1] != 3 or v.dtype != np.uint8:
-            raise ValueError(f"{name} must be (T, H, W, 3) or (H, W, 3) uint8, got {v.shape} {v.dtype}")
+    a, _ = as_video(structure, "structure")
+    b, _ = as_video(appearance, "appearance")
     if mode == "motion" and (a.shape[0] < 2 or b.shape[0] < 2):
         raise PatchvidError("motion analogies need two videos of at least 2 frames; for images use mode 'colours'")
     if mode == "labels" and b.shape[0] < 2:

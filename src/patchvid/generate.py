@@ -190,6 +190,16 @@ def keep_layout(settings: GenerateSettings, shape: Shape3) -> GenerateSettings:
     )
 
 
+def as_video(frames: np.ndarray, name: str = "frames") -> tuple[np.ndarray, bool]:
+    """``(T, H, W, 3) uint8`` frames, or an ``(H, W, 3)`` image as one frame; and whether it was an
+    image. Raises ValueError for anything else."""
+    image = frames.ndim == 3
+    video = frames[None] if image else frames
+    if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
+        raise ValueError(f"{name} must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    return video, image
+
+
 def to_tensor(frames: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """``(T, H, W, 3) uint8`` to ``(3, T, H, W) float32`` in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(3, 0, 1, 2).float() / 127.5 - 1
@@ -227,10 +237,7 @@ def generate(
         >>> patchvid.write_video("sample.mp4", sample, clip.fps)  # doctest: +SKIP
     """
     settings = dataclasses.replace(settings or GenerateSettings(), **overrides)
-    image = frames.ndim == 3
-    video = frames[None] if image else frames
-    if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
-        raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    video, image = as_video(frames)
     p = plan(video.shape[:3], settings)
     with level_threads(math.prod(video.shape[:3]), p.device):  # small inputs: no thread barriers
         values = build_pyramid(to_tensor(video, p.device), p.levels.input)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .engine import Holes, LevelReport, search_per_level, synthesize
 from .errors import PatchvidError
-from .generate import GenerateSettings, engine_settings, keep_layout, plan, to_frames, to_tensor
+from .generate import GenerateSettings, as_video, engine_settings, keep_layout, plan, to_frames, to_tensor
 from .pyramid import build_pyramid
 
 FILLS = ("cue", "smooth")
@@ -94,10 +94,7 @@ def inpaint(
     """
     if fill not in FILLS:
         raise PatchvidError(f"unknown fill {fill!r}; use one of {', '.join(FILLS)}")
-    image = frames.ndim == 3
-    video = frames[None] if image else frames
-    if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
-        raise ValueError(f"frames must be (T, H, W, 3) or (H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    video, image = as_video(frames)
     hole_np = check_mask(mask, video.shape[:3])
     settings = dataclasses.replace(
         settings or inpaint_settings(fill, video.shape[:3]), scale=(1.0, 1.0, 1.0), **overrides
