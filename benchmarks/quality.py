@@ -14,7 +14,7 @@ coherence against diversity with the default marked.
 
     python benchmarks/quality.py --size 13x144x256 --samples 10                # the full sweep
     python benchmarks/quality.py --size 13x72x128 --samples 4 --clips airballoons ballet
-    python benchmarks/quality.py --summarise run.log   # mean table and plot of the clips a run finished
+    python benchmarks/quality.py --summarise a.log b.log   # tables and plot of what runs printed
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ SWEEP = {
     "default": {},
     "noise 2": {"noise": 2.0},
     "noise 3": {"noise": 3.0},
+    "noise 4": {"noise": 4.0},
     "noise 7": {"noise": 7.0},
     "iterations 3": {"iterations": 3},
     "iterations 8": {"iterations": 8},
@@ -65,22 +66,62 @@ def load(name: str, frames: int, longer: int) -> np.ndarray | None:
     return resize_frames(clip, h, w)
 
 
-def score(clip: np.ndarray, overrides: dict, samples: int) -> dict:
+def score(clip: np.ndarray, overrides: dict, samples: int, count: int, keep: Path | None = None) -> dict:
     made, seconds = [], []
     for seed in range(samples):
         started = time.perf_counter()
         made.append(patchvid.generate(clip, seed=seed, **overrides))
         seconds.append(time.perf_counter() - started)
+        if keep is not None:  # the samples themselves, to score again later without generating
+            keep.mkdir(parents=True, exist_ok=True)
+            np.save(keep / f"seed{seed}.npy", made[-1])
     return {
-        "coherence": float(np.mean([metrics.coherence(s, clip) for s in made])),
-        "completeness": float(np.mean([metrics.completeness(s, clip) for s in made])),
+        "coherence": float(np.mean([metrics.coherence(s, clip, count=count) for s in made])),
+        "completeness": float(np.mean([metrics.completeness(s, clip, count=count) for s in made])),
         "swd": float(np.mean([metrics.sliced_wasserstein(s, clip, scales=(1.0,))[1.0] for s in made])),
         "diversity": metrics.diversity(made, clip) if samples > 1 else float("nan"),
         "seconds": float(np.median(seconds)),
     }
 
 
-def plot(results: dict, path: Path) -> None:
+KEYS = ["coherence", "completeness", "swd", "diversity", "seconds"]
+
+
+def tabulate(clips: dict[str, dict[str, dict]]) -> dict:
+    """Print and return two summaries of per-clip results ``clips[clip][setting] = {metric: value}``:
+    the mean over clips of the settings that ran on every clip, and each setting against the default
+    on the clips both ran on (ratios of the means; a setting swept on fewer clips is compared fairly)."""
+    settings = [label for label in SWEEP if any(label in rows for rows in clips.values())]
+    everywhere = [label for label in settings if all(label in rows for rows in clips.values())]
+    absolute: dict[str, dict] = {}
+    print(f"mean over {len(clips)} clips ({', '.join(clips)})\n")
+    print("| setting | coherence | completeness | SWD | diversity | s/sample |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for label in everywhere:
+        mean = {k: float(np.mean([rows[label][k] for rows in clips.values()])) for k in KEYS}
+        absolute[label] = mean
+        print(f"| {label} | {mean['coherence']:.2f} | {mean['completeness']:.2f} | {mean['swd']:.2f} | "
+              f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
+    relative: dict[str, dict] = {}
+    print("\neach setting against the default on the same clips (ratio of the means; < 1: lower)\n")
+    print("| setting | clips | coherence | completeness | SWD | diversity | s/sample |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label in settings:
+        both = [rows for rows in clips.values() if label in rows and "default" in rows]
+        if not both:
+            continue
+        ratio = {
+            k: float(np.mean([r[label][k] for r in both]) / np.mean([r["default"][k] for r in both])) for k in KEYS
+        }
+        relative[label] = ratio | {"clips": len(both)}
+        print(f"| {label} | {len(both)} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
+              f"{ratio['swd']:.2f} | {ratio['diversity']:.2f} | {ratio['seconds']:.2f} |")
+    return {"clips": clips, "mean": absolute, "relative": relative}
+
+
+def plot(summary: dict, path: Path) -> None:
+    """Coherence against diversity: the settings run on every clip (left, absolute) and every setting
+    relative to the default on the same clips (right); the default is the red star."""
     try:
         import matplotlib
 
@@ -89,61 +130,59 @@ def plot(results: dict, path: Path) -> None:
     except ImportError:
         print("no matplotlib: plot skipped", file=sys.stderr)
         return
-    mean = results["mean"]
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for label, r in mean.items():
-        marker, colour = ("*", "red") if label == "default" else ("o", "tab:blue")
-        ax.scatter(r["diversity"], r["coherence"], marker=marker, s=140 if label == "default" else 40, c=colour)
-        ax.annotate(label, (r["diversity"], r["coherence"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
-    ax.set_xlabel("diversity (higher: more varied samples)")
-    ax.set_ylabel("coherence, grey levels (lower: fewer artefacts)")
-    ax.set_title(f"patchvid quality vs diversity, mean over {len(results['clips'])} clips")
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    panels = [
+        (axes[0], summary["mean"], f"mean over all {len(summary['clips'])} clips", "", "grey levels"),
+        (axes[1], summary["relative"], "against the default on the same clips", " ÷ default", "÷ default"),
+    ]
+    for ax, points, title, x_unit, y_unit in panels:
+        for label, r in points.items():
+            marker, colour = ("*", "red") if label == "default" else ("o", "tab:blue")
+            ax.scatter(r["diversity"], r["coherence"], marker=marker, s=140 if label == "default" else 40, c=colour)
+            ax.annotate(label, (r["diversity"], r["coherence"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.set_xlabel(f"diversity{x_unit} (higher: more varied samples)")
+        ax.set_ylabel(f"coherence, {y_unit} (lower: fewer artefacts)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.suptitle("patchvid: quality against diversity")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"wrote {path}", file=sys.stderr)
 
 
-def summarise(log: str, plot_path: Path) -> int:
-    """The mean table and plot over the clips whose table a (possibly interrupted) run printed whole."""
-    keys = ["coherence", "completeness", "swd", "diversity", "seconds"]
+def parse_logs(logs: list[str]) -> dict[str, dict[str, dict]]:
+    """Per-clip results from the tables that runs printed (interrupted ones too); later runs add
+    settings to a clip, and a setting run twice on a clip keeps its last row."""
     clips: dict[str, dict] = {}
     name = None
-    for line in log.splitlines():
-        if line and not line.startswith("|") and "samples per setting" in line:
-            name = line.split(" ")[0]
-            clips[name] = {}
-        elif name and line.startswith("| ") and not line.startswith("| setting") and not line.startswith("| ---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            clips[name][cells[0]] = dict(zip(keys, map(float, cells[1:])))
-    most = max(clips.values(), key=len, default={})
-    settings = [label for label in SWEEP if label in most]  # an interrupted clip's table is left out
-    finished = {c: rows for c, rows in clips.items() if rows and all(label in rows for label in settings)}
-    results: dict = {"clips": finished, "mean": {}}
-    print(f"mean over {len(finished)} clips ({', '.join(finished)})\n")
-    print("| setting | coherence | completeness | SWD | diversity | s/sample |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for label in settings:
-        mean = {k: float(np.mean([finished[c][label][k] for c in finished])) for k in keys}
-        results["mean"][label] = mean
-        print(f"| {label} | {mean['coherence']:.2f} | {mean['completeness']:.2f} | {mean['swd']:.2f} | "
-              f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
-    plot(results, plot_path)
-    return 0
+    for log in logs:
+        for line in log.splitlines():
+            if line and not line.startswith("|") and "samples per setting" in line:
+                name = line.split(" ")[0]
+                clips.setdefault(name, {})
+            elif line.startswith("mean over"):
+                name = None
+            elif name and line.startswith("| ") and not line.startswith(("| setting", "| ---")):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                clips[name][cells[0]] = dict(zip(KEYS, map(float, cells[1:])))
+    return {c: rows for c, rows in clips.items() if rows}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="13x144x256", help="frames x (ignored) x longer side, e.g. 13x144x256")
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--count", type=int, default=1024, help="patches sampled by coherence and completeness")
+    parser.add_argument("--keep", type=Path, help="save every sample under KEEP/CLIP/SETTING/")
     parser.add_argument("--clips", nargs="*", default=list(CLIPS))
     parser.add_argument("--settings", nargs="*", default=list(SWEEP), help="labels from the sweep")
     parser.add_argument("--json", type=Path, default=Path("quality.json"))
     parser.add_argument("--plot", type=Path, default=Path("quality.png"))
-    parser.add_argument("--summarise", type=Path, metavar="LOG", help="only summarise the per-clip tables of a log")
+    parser.add_argument("--summarise", type=Path, nargs="+", metavar="LOG", help="only summarise the tables of logs")
     args = parser.parse_args()
     if args.summarise:
-        return summarise(args.summarise.read_text(), args.plot)
+        plot(tabulate(parse_logs([log.read_text() for log in args.summarise])), args.plot)
+        return 0
     frames, _, longer = (int(v) for v in args.size.split("x"))
     results: dict = {"size": args.size, "samples": args.samples, "clips": {}, "mean": {}}
     for name in args.clips:
@@ -151,29 +190,25 @@ def main() -> int:
         if clip is None:
             print(f"skipped {name}: not found under {DATA}", file=sys.stderr)
             continue
-        print(f"\n{name} ({clip.shape[0]}x{clip.shape[1]}x{clip.shape[2]}), {args.samples} samples per setting\n")
+        print(f"\n{name} ({clip.shape[0]}x{clip.shape[1]}x{clip.shape[2]}), {args.samples} samples per setting, "
+              f"{args.count} patches per measure\n")
         print("| setting | coherence | completeness | SWD | diversity | s/sample |")
         print("| --- | --- | --- | --- | --- | --- |")
         results["clips"][name] = {}
         for label in args.settings:
-            r = score(clip, SWEEP[label], args.samples)
+            keep = args.keep / name / label.replace(" ", "_") if args.keep else None
+            r = score(clip, SWEEP[label], args.samples, args.count, keep)
             results["clips"][name][label] = r
             print(f"| {label} | {r['coherence']:.2f} | {r['completeness']:.2f} | {r['swd']:.2f} | "
                   f"{r['diversity']:.3f} | {r['seconds']:.1f} |", flush=True)
     if not results["clips"]:
         print("no clips found", file=sys.stderr)
         return 0
-    print(f"\nmean over {len(results['clips'])} clips\n")
-    print("| setting | coherence | completeness | SWD | diversity | s/sample |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for label in args.settings:
-        rows = [results["clips"][c][label] for c in results["clips"]]
-        mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-        results["mean"][label] = mean
-        print(f"| {label} | {mean['coherence']:.2f} | {mean['completeness']:.2f} | {mean['swd']:.2f} | "
-              f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
+    print()
+    summary = tabulate(results["clips"])
+    results["mean"], results["relative"] = summary["mean"], summary["relative"]
     args.json.write_text(json.dumps(results, indent=1))
-    plot(results, args.plot)
+    plot(summary, args.plot)
     return 0
 
 
