@@ -14,6 +14,7 @@ coherence against diversity with the default marked.
 
     python benchmarks/quality.py --size 13x144x256 --samples 10                # the full sweep
     python benchmarks/quality.py --size 13x72x128 --samples 4 --clips airballoons ballet
+    python benchmarks/quality.py --size 1x188x250 --clips singan_1 singan_2 --settings default "noise 3"
     python benchmarks/quality.py --summarise a.log b.log   # tables and plot of what runs printed
 """
 
@@ -41,6 +42,9 @@ CLIPS = {
     "waterfall": "videos/waterfall_456x256.mp4",
     "sheep": "videos/sheep_256x456.mp4",
 }
+# SinGAN's images, for the image sweep (--size 1x188x250 --clips singan_1 ...)
+CLIPS |= {f"singan_{i}": f"images/singan_{i}.jpg" for i in range(1, 9)}
+VIDEOS = [name for name in CLIPS if not name.startswith("singan_")]
 # each entry: a label and the GenerateSettings fields it changes from the defaults
 SWEEP = {
     "default": {},
@@ -52,6 +56,7 @@ SWEEP = {
     "iterations 8": {"iterations": 8},
     "vote mean": {"reduce": "mean"},
     "factor 0.75": {"factor": (0.75, 0.75)},
+    "coarsest 21": {"coarsest_size": 21},
     "alpha 1": {"alpha": 1.0},
     "half length": {"scale": (0.5, 1.0, 1.0)},
 }
@@ -116,6 +121,12 @@ def tabulate(clips: dict[str, dict[str, dict]]) -> dict:
         relative[label] = ratio | {"clips": len(both)}
         print(f"| {label} | {len(both)} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
               f"{ratio['swd']:.2f} | {ratio['diversity']:.2f} | {ratio['seconds']:.2f} |")
+    print("\nper clip: coherence / diversity\n")
+    print("| clip | " + " | ".join(settings) + " |")
+    print("| --- |" + " --- |" * len(settings))
+    for clip, rows in clips.items():
+        cells = [f"{rows[s]['coherence']:.2f} / {rows[s]['diversity']:.3f}" if s in rows else "–" for s in settings]
+        print(f"| {clip} | " + " | ".join(cells) + " |")
     return {"clips": clips, "mean": absolute, "relative": relative}
 
 
@@ -174,7 +185,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--count", type=int, default=1024, help="patches sampled by coherence and completeness")
     parser.add_argument("--keep", type=Path, help="save every sample under KEEP/CLIP/SETTING/")
-    parser.add_argument("--clips", nargs="*", default=list(CLIPS))
+    parser.add_argument("--clips", nargs="*", default=VIDEOS, help="clips or images (default: the videos)")
     parser.add_argument("--settings", nargs="*", default=list(SWEEP), help="labels from the sweep")
     parser.add_argument("--json", type=Path, default=Path("quality.json"))
     parser.add_argument("--plot", type=Path, default=Path("quality.png"))
