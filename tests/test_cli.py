@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from patchvid import GenerateSettings
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
 
@@ -165,7 +166,7 @@ def test_samples_seeds_and_reports(tmp_path, small_video, capsys):
     assert np.abs(first.astype(int) - second).mean() > 3
     report = json.loads((tmp_path / "out_001.mp4.json").read_text())
     assert report["samples"][0]["seed"] == 5
-    assert report["settings"]["noise"] == 5.0 and report["patchvid"]
+    assert report["settings"]["noise"] == GenerateSettings().noise and report["patchvid"]
     assert report["input"]["frames_height_width"] == [5, 20, 24]
     # the same command again gives the same frames
     assert main(args + ["-y", "-q"]) == 0
