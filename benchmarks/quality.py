@@ -16,6 +16,7 @@ coherence against diversity with the default marked.
     python benchmarks/quality.py --size 13x72x128 --samples 4 --clips airballoons ballet
     python benchmarks/quality.py --size 1x188x250 --clips singan_1 singan_2 --settings default "noise 3"
     python benchmarks/quality.py --summarise a.log b.log   # tables and plot of what runs printed
+    python benchmarks/quality.py --summarise old.log --default-was "noise 5"   # logs from older defaults
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ SWEEP = {
     "noise 2": {"noise": 2.0},
     "noise 3": {"noise": 3.0},
     "noise 4": {"noise": 4.0},
+    "noise 5": {"noise": 5.0},
     "noise 7": {"noise": 7.0},
     "iterations 3": {"iterations": 3},
     "iterations 8": {"iterations": 8},
@@ -92,11 +94,12 @@ def score(clip: np.ndarray, overrides: dict, samples: int, count: int, keep: Pat
 KEYS = ["coherence", "completeness", "swd", "diversity", "seconds"]
 
 
-def tabulate(clips: dict[str, dict[str, dict]]) -> dict:
+def tabulate(clips: dict[str, dict[str, dict]], baseline: str = "default") -> dict:
     """Print and return two summaries of per-clip results ``clips[clip][setting] = {metric: value}``:
     the mean over clips of the settings that ran on every clip, and each setting against the default
     on the clips both ran on (ratios of the means; a setting swept on fewer clips is compared fairly)."""
     settings = [label for label in SWEEP if any(label in rows for rows in clips.values())]
+    settings.sort(key=lambda label: label != baseline)
     everywhere = [label for label in settings if all(label in rows for rows in clips.values())]
     absolute: dict[str, dict] = {}
     print(f"mean over {len(clips)} clips ({', '.join(clips)})\n")
@@ -108,15 +111,15 @@ def tabulate(clips: dict[str, dict[str, dict]]) -> dict:
         print(f"| {label} | {mean['coherence']:.2f} | {mean['completeness']:.2f} | {mean['swd']:.2f} | "
               f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
     relative: dict[str, dict] = {}
-    print("\neach setting against the default on the same clips (ratio of the means; < 1: lower)\n")
+    print(f"\neach setting against {baseline} on the same clips (ratio of the means; < 1: lower)\n")
     print("| setting | clips | coherence | completeness | SWD | diversity | s/sample |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for label in settings:
-        both = [rows for rows in clips.values() if label in rows and "default" in rows]
+        both = [rows for rows in clips.values() if label in rows and baseline in rows]
         if not both:
             continue
         ratio = {
-            k: float(np.mean([r[label][k] for r in both]) / np.mean([r["default"][k] for r in both])) for k in KEYS
+            k: float(np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both])) for k in KEYS
         }
         relative[label] = ratio | {"clips": len(both)}
         print(f"| {label} | {len(both)} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
@@ -127,12 +130,22 @@ def tabulate(clips: dict[str, dict[str, dict]]) -> dict:
     for clip, rows in clips.items():
         cells = [f"{rows[s]['coherence']:.2f} / {rows[s]['diversity']:.3f}" if s in rows else "–" for s in settings]
         print(f"| {clip} | " + " | ".join(cells) + " |")
-    return {"clips": clips, "mean": absolute, "relative": relative}
+    return {"clips": clips, "mean": absolute, "relative": relative, "baseline": baseline}
 
 
-def plot(summary: dict, path: Path) -> None:
+def current_default() -> str:
+    """The sweep label whose settings are patchvid's defaults now ("default", or the label that a log
+    recorded before the defaults changed to it)."""
+    now = patchvid.GenerateSettings()
+    for label, overrides in SWEEP.items():
+        if overrides and all(getattr(now, k) == v for k, v in overrides.items()):
+            return label
+    return "default"
+
+
+def plot(summary: dict, path: Path, chosen: str = "default") -> None:
     """Coherence against diversity: the settings run on every clip (left, absolute) and every setting
-    relative to the default on the same clips (right); the default is the red star."""
+    relative to the baseline on the same clips (right); ``chosen`` (the default) is the red star."""
     try:
         import matplotlib
 
@@ -144,12 +157,12 @@ def plot(summary: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     panels = [
         (axes[0], summary["mean"], f"mean over all {len(summary['clips'])} clips", "", "grey levels"),
-        (axes[1], summary["relative"], "against the default on the same clips", " ÷ default", "÷ default"),
+        (axes[1], summary["relative"], f"against {summary['baseline']} on the same clips", " ÷ that", "÷ that"),
     ]
     for ax, points, title, x_unit, y_unit in panels:
         for label, r in points.items():
-            marker, colour = ("*", "red") if label == "default" else ("o", "tab:blue")
-            ax.scatter(r["diversity"], r["coherence"], marker=marker, s=140 if label == "default" else 40, c=colour)
+            marker, colour = ("*", "red") if label == chosen else ("o", "tab:blue")
+            ax.scatter(r["diversity"], r["coherence"], marker=marker, s=140 if label == chosen else 40, c=colour)
             ax.annotate(label, (r["diversity"], r["coherence"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
         ax.set_xlabel(f"diversity{x_unit} (higher: more varied samples)")
         ax.set_ylabel(f"coherence, {y_unit} (lower: fewer artefacts)")
@@ -161,9 +174,10 @@ def plot(summary: dict, path: Path) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
-def parse_logs(logs: list[str]) -> dict[str, dict[str, dict]]:
+def parse_logs(logs: list[str], default_was: str | None = None) -> dict[str, dict[str, dict]]:
     """Per-clip results from the tables that runs printed (interrupted ones too); later runs add
-    settings to a clip, and a setting run twice on a clip keeps its last row."""
+    settings to a clip, and a setting run twice on a clip keeps its last row. ``default_was``: the
+    sweep label of the defaults when the logs were written, for rows labelled "default"."""
     clips: dict[str, dict] = {}
     name = None
     for log in logs:
@@ -175,7 +189,8 @@ def parse_logs(logs: list[str]) -> dict[str, dict[str, dict]]:
                 name = None
             elif name and line.startswith("| ") and not line.startswith(("| setting", "| ---")):
                 cells = [c.strip() for c in line.strip("|").split("|")]
-                clips[name][cells[0]] = dict(zip(KEYS, map(float, cells[1:])))
+                label = default_was if default_was and cells[0] == "default" else cells[0]
+                clips[name][label] = dict(zip(KEYS, map(float, cells[1:])))
     return {c: rows for c, rows in clips.items() if rows}
 
 
@@ -190,9 +205,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=Path("quality.json"))
     parser.add_argument("--plot", type=Path, default=Path("quality.png"))
     parser.add_argument("--summarise", type=Path, nargs="+", metavar="LOG", help="only summarise the tables of logs")
+    parser.add_argument("--default-was", metavar="LABEL", help="with --summarise: the label of the logs' default rows")
     args = parser.parse_args()
     if args.summarise:
-        plot(tabulate(parse_logs([log.read_text() for log in args.summarise])), args.plot)
+        clips = parse_logs([log.read_text() for log in args.summarise], args.default_was)
+        plot(tabulate(clips, args.default_was or "default"), args.plot, current_default())
         return 0
     frames, _, longer = (int(v) for v in args.size.split("x"))
     results: dict = {"size": args.size, "samples": args.samples, "clips": {}, "mean": {}}
@@ -219,7 +236,7 @@ def main() -> int:
     summary = tabulate(results["clips"])
     results["mean"], results["relative"] = summary["mean"], summary["relative"]
     args.json.write_text(json.dumps(results, indent=1))
-    plot(summary, args.plot)
+    plot(summary, args.plot, "default")
     return 0
 
 

@@ -74,11 +74,12 @@ import numpy as np
 import patchvid
 frames = np.load(sys.argv[1])
 search, seed = sys.argv[2], int(sys.argv[3])
+options = {} if sys.argv[6] == "default" else {"noise": float(sys.argv[6])}
 frames = frames[0] if frames.shape[0] == 1 else frames
 if sys.argv[5] == "warm":  # load the compiled kernels first, as a process making several samples has
-    patchvid.generate(frames[..., :24, :24, :], seed=seed, search=search)
+    patchvid.generate(frames[..., :24, :24, :], seed=seed, search=search, **options)
 wall, cpu = time.perf_counter(), time.process_time()
-sample = patchvid.generate(frames, seed=seed, search=search)
+sample = patchvid.generate(frames, seed=seed, search=search, **options)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 np.save(sys.argv[4], sample)
 # VmHWM is this program's own high-water mark; ru_maxrss would also count the parent's resident
@@ -157,9 +158,10 @@ def patch_distance(sample: np.ndarray, source: np.ndarray, samples: int, seed: i
     return float(best.clamp(min=0).mean()) / q.shape[1], covered
 
 
-def run_once(frames_file: Path, search: str, seed: int, out_file: Path, warm: bool) -> dict:
+def run_once(frames_file: Path, search: str, seed: int, out_file: Path, warm: bool, noise: str = "default") -> dict:
+    mode = "warm" if warm else "cold"
     done = subprocess.run(
-        [sys.executable, "-c", ONE_RUN, str(frames_file), search, str(seed), str(out_file), "warm" if warm else "cold"],
+        [sys.executable, "-c", ONE_RUN, str(frames_file), search, str(seed), str(out_file), mode, noise],
         capture_output=True,
         text=True,
     )
@@ -181,11 +183,11 @@ def speed(args) -> None:
             searches = [
                 s for s in args.searches.split(",") if s != "exact" or math.prod(shape) <= EXACT_AFFORDABLE
             ]
-            for search in searches:
+            for search, noise in [(s, n) for s in searches for n in args.noises.split(",")]:
                 runs, dists = [], []
                 for seed in range(args.runs):
                     out_file = Path(tmp) / "sample.npy"
-                    runs.append(run_once(frames_file, search, seed, out_file, args.warm))
+                    runs.append(run_once(frames_file, search, seed, out_file, args.warm, noise))
                     sample = np.load(out_file)
                     sample = sample[None] if sample.ndim == 3 else sample  # an image comes back (H, W, 3)
                     dists.append(patch_distance(sample, frames, args.samples))
@@ -196,6 +198,7 @@ def speed(args) -> None:
                 ref_text = f"{ref / wall:.3g}× faster than {ref_name}" if ref and wall < ref else (
                     f"{wall / ref:.2f}× {ref_name}" if ref else "–")
                 label = "auto (default)" if search == "auto" else search
+                label += "" if noise == "default" else f", noise {noise}"
                 walls = ", ".join(f"{r['seconds']:.2f}" for r in runs)
                 print(
                     f"| {'×'.join(map(str, shape))} | {label} | {wall:.2f} | "
@@ -292,6 +295,7 @@ def main() -> int:
     p.add_argument(
         "--warm", action="store_true", help="time a second generation (after a tiny one) in each process"
     )
+    p.add_argument("--noises", default="default", help="comma-separated noise amplitudes (default: the default)")
     p = sub.add_parser("quality")
     p.add_argument("--size", default="8x36x64")
     p.add_argument("--seeds", type=int, default=4)
