@@ -87,8 +87,7 @@ def analogy(
         raise PatchvidError(f"unknown analogy mode {mode!r}; use one of {', '.join(MODES)}")
     if weight < 0:
         raise PatchvidError(f"the structure weight must be >= 0, got {weight}")
-    image = structure.ndim == 3
-    a, _ = as_video(structure, "structure")
+    a, image = as_video(structure, "structure")
     b, _ = as_video(appearance, "appearance")
     if mode == "motion" and (a.shape[0] < 2 or b.shape[0] < 2):
         raise PatchvidError("motion analogies need two videos of at least 2 frames; for images use mode 'colours'")

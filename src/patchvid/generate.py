@@ -53,7 +53,7 @@ class GenerateSettings:
     """
 
     # 4, not the published 5: on 7 real clips at 13x144x256 (K = 10) it keeps diversity at 0.42 with
-    # 23 % less coherence error (BENCHMARKS.md, "Defaults at the paper's size")
+    # 23 % less coherence error (BENCHMARKS.md, "Defaults from the quality–diversity sweep")
     noise: float = 4.0
     patch: Shape3 = (3, 7, 7)
     factor: tuple[float, float] = (0.85, 0.85)
