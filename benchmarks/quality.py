@@ -58,6 +58,7 @@ SWEEP = {
     "iterations 8": {"iterations": 8},
     "vote mean": {"reduce": "mean"},
     "factor 0.75": {"factor": (0.75, 0.75)},
+    "factor 0.75 noise 3": {"factor": (0.75, 0.75), "noise": 3.0},
     "coarsest 21": {"coarsest_size": 21},
     "alpha 1": {"alpha": 1.0},
     "half length": {"scale": (0.5, 1.0, 1.0)},
@@ -207,6 +208,12 @@ def main() -> int:
     parser.add_argument("--summarise", type=Path, nargs="+", metavar="LOG", help="only summarise the tables of logs")
     parser.add_argument("--default-was", metavar="LABEL", help="with --summarise: the label of the logs' default rows")
     args = parser.parse_args()
+    missing = [str(log) for log in args.summarise or [] if not log.is_file()]
+    if missing:
+        parser.error(f"no such log: {', '.join(missing)}")
+    unknown = [label for label in args.settings if label not in SWEEP]
+    if unknown:
+        parser.error(f"unknown setting {', '.join(map(repr, unknown))}; choose from: {', '.join(SWEEP)}")
     if args.summarise:
         clips = parse_logs([log.read_text() for log in args.summarise], args.default_was)
         plot(tabulate(clips, args.default_was or "default"), args.plot, current_default())
