@@ -6,25 +6,29 @@
 - SIFID-style distance (Fréchet distance of early EfficientNet-Lite0 features, every position of every
   frame a sample; lower: closer to the input's look), and the same on frame differences (motion),
 - NNFDIV (bits per entry of the sample's compressed nearest-neighbour field into the input; low for
-  copies and shifted copies, higher for genuine recombinations).
+  copies and shifted copies, higher for genuine recombinations),
+- diversity again (SinGAN's ratio, from the same samples), so that the plot needs nothing else.
 
-The input is cut and resized as ``quality.py`` did, its size read from the samples.
+The input is cut and resized as ``quality.py`` did, its size read from the samples. Prints Markdown
+tables, writes JSON and plots the SIFID-style distance against diversity (default marked).
 
     python benchmarks/rescore.py /tmp/samples --clips singan_1 singan_2 --default-was "noise 5"
+    python benchmarks/rescore.py /tmp/samples --json rescore.json --plot docs/sifid_sweep.png
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
-from quality import CLIPS, load  # the sibling script: the same clips, cut the same way
+from quality import CLIPS, current_default, load  # the sibling script: the same clips, cut the same way
 
 from patchvid import metrics
 
-KEYS = ["features", "motion", "nnfdiv"]
+KEYS = ["features", "motion", "nnfdiv", "diversity"]
 
 
 def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
@@ -38,7 +42,37 @@ def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
         if video
         else float("nan"),
         "nnfdiv": float(np.mean([metrics.nnf_diversity(s, clip) for s in samples])),
+        "diversity": metrics.diversity(samples, clip) if len(samples) > 1 else float("nan"),
     }
+
+
+def plot(means: dict[str, dict], path: Path, chosen: str) -> None:
+    """SIFID-style distance against diversity, one point per setting (means over the clips it ran on);
+    ``chosen`` (the default) is the red star."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("no matplotlib: plot skipped", file=sys.stderr)
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, key, title in ((axes[0], "features", "frames"), (axes[1], "motion", "frame differences (motion)")):
+        for label, r in means.items():
+            if not np.isfinite(r[key]):
+                continue
+            marker, colour = ("*", "red") if label == chosen else ("o", "tab:blue")
+            ax.scatter(r["diversity"], r[key], marker=marker, s=140 if label == chosen else 40, c=colour)
+            ax.annotate(label, (r["diversity"], r[key]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.set_xlabel("diversity (higher: more varied samples)")
+        ax.set_ylabel("SIFID-style distance, EfficientNet-Lite0 (lower: closer)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.suptitle("patchvid: deep-feature distance against diversity")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def main() -> int:
@@ -46,6 +80,8 @@ def main() -> int:
     parser.add_argument("kept", type=Path, help="the --keep folder of quality.py (KEPT/CLIP/SETTING/seed*.npy)")
     parser.add_argument("--clips", nargs="*", help="clips to score (default: every clip folder)")
     parser.add_argument("--default-was", metavar="LABEL", help="the setting that 'default' folders were made with")
+    parser.add_argument("--json", type=Path, help="also write the per-clip scores and means to this file")
+    parser.add_argument("--plot", type=Path, help="plot the SIFID-style distance against diversity (PNG)")
     args = parser.parse_args()
     if not args.kept.is_dir():
         parser.error(f"no such folder: {args.kept}")
@@ -72,20 +108,30 @@ def main() -> int:
     if not table:
         print("nothing to score", file=sys.stderr)
         return 1
-    print("| clip | setting | samples | SIFID-style | motion | NNFDIV |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| clip | setting | samples | SIFID-style | motion | NNFDIV | diversity |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in table.items():
         for label, r in rows.items():
-            cells = f"{r['features']:.3g} | {r['motion']:.3g} | {r['nnfdiv']:.2f}"
+            cells = f"{r['features']:.3g} | {r['motion']:.3g} | {r['nnfdiv']:.2f} | {r['diversity']:.3f}"
             print(f"| {name} | {label} | {r['samples']} | {cells} |")
     settings = sorted({label for rows in table.values() for label in rows})
     print(f"\nmean over the clips each setting ran on ({len(table)} clips in all)\n")
-    print("| setting | clips | SIFID-style | motion | NNFDIV |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    means: dict[str, dict] = {}
     for label in settings:
         rows = [r[label] for r in table.values() if label in r]
-        mean = {k: float(np.mean([r[k] for r in rows])) for k in KEYS}
-        print(f"| {label} | {len(rows)} | {mean['features']:.3g} | {mean['motion']:.3g} | {mean['nnfdiv']:.2f} |")
+        mean = means[label] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} | {"clips": len(rows)}
+        print(f"| {label} | {len(rows)} | {mean['features']:.3g} | {mean['motion']:.3g} | {mean['nnfdiv']:.2f} | "
+              f"{mean['diversity']:.3f} |")
+    if args.json:
+        def finite(row: dict) -> dict:  # JSON has no NaN (motion of images, diversity of one sample)
+            return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
+
+        clips = {name: {label: finite(r) for label, r in rows.items()} for name, rows in table.items()}
+        args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()}}, indent=1))
+    if args.plot:
+        plot(means, args.plot, current_default())
     return 0
 
 
