@@ -145,9 +145,10 @@ def current_default() -> str:
     return "default"
 
 
-def plot(summary: dict, path: Path, chosen: str = "default") -> None:
-    """Coherence against diversity: the settings run on every clip (left, absolute) and every setting
-    relative to the baseline on the same clips (right); ``chosen`` (the default) is the red star."""
+def scatter(panels: list[tuple], path: Path, chosen: str, title: str) -> None:
+    """Side-by-side scatter plots of settings, ``chosen`` (the default) as a red star. Each panel is
+    ``(points, x, y, panel title, x label, y label)`` with ``points[label][x or y]`` the coordinates;
+    points with a non-finite coordinate are left out."""
     try:
         import matplotlib
 
@@ -156,24 +157,34 @@ def plot(summary: dict, path: Path, chosen: str = "default") -> None:
     except ImportError:
         print("no matplotlib: plot skipped", file=sys.stderr)
         return
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    panels = [
-        (axes[0], summary["mean"], f"mean over all {len(summary['clips'])} clips", "", "grey levels"),
-        (axes[1], summary["relative"], f"against {summary['baseline']} on the same clips", " ÷ that", "÷ that"),
-    ]
-    for ax, points, title, x_unit, y_unit in panels:
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5), squeeze=False)
+    for ax, (points, x, y, panel, x_label, y_label) in zip(axes[0], panels):
         for label, r in points.items():
+            if not (np.isfinite(r[x]) and np.isfinite(r[y])):
+                continue
             marker, colour = ("*", "red") if label == chosen else ("o", "tab:blue")
-            ax.scatter(r["diversity"], r["coherence"], marker=marker, s=140 if label == chosen else 40, c=colour)
-            ax.annotate(label, (r["diversity"], r["coherence"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
-        ax.set_xlabel(f"diversity{x_unit} (higher: more varied samples)")
-        ax.set_ylabel(f"coherence, {y_unit} (lower: fewer artefacts)")
-        ax.set_title(title, fontsize=10)
+            ax.scatter(r[x], r[y], marker=marker, s=140 if label == chosen else 40, c=colour)
+            ax.annotate(label, (r[x], r[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.set_title(panel, fontsize=10)
         ax.grid(alpha=0.3)
-    fig.suptitle("patchvid: quality against diversity")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"wrote {path}", file=sys.stderr)
+
+
+def plot(summary: dict, path: Path, chosen: str = "default") -> None:
+    """Coherence against diversity: the settings run on every clip (left, absolute) and every setting
+    relative to the baseline on the same clips (right); ``chosen`` (the default) is the red star."""
+    x, y = "diversity (higher: more varied samples)", "coherence, {} (lower: fewer artefacts)"
+    scatter([
+        (summary["mean"], "diversity", "coherence", f"mean over all {len(summary['clips'])} clips", x,
+         y.format("grey levels")),
+        (summary["relative"], "diversity", "coherence", f"against {summary['baseline']} on the same clips",
+         x.replace("diversity", "diversity ÷ that"), y.format("÷ that")),
+    ], path, chosen, "patchvid: quality against diversity")
 
 
 def parse_logs(logs: list[str], default_was: str | None = None) -> dict[str, dict[str, dict]]:
@@ -217,7 +228,9 @@ def main() -> int:
         parser.error(f"unknown setting {', '.join(map(repr, unknown))}; choose from: {', '.join(SWEEP)}")
     if args.summarise:
         clips = parse_logs([log.read_text() for log in args.summarise], args.default_was)
-        plot(tabulate(clips, args.default_was or "default"), args.plot, current_default())
+        # rows labelled "default" are today's default unless the logs were written under another
+        plot(tabulate(clips, args.default_was or "default"), args.plot,
+             current_default() if args.default_was else "default")
         return 0
     frames, _, longer = (int(v) for v in args.size.split("x"))
     results: dict = {"size": args.size, "samples": args.samples, "clips": {}, "mean": {}}

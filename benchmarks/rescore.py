@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from quality import CLIPS, current_default, load  # the sibling script: the same clips, cut the same way
+from quality import CLIPS, current_default, load, scatter  # the sibling script: the same clips, cut the same way
 
 from patchvid import metrics
 
@@ -47,32 +47,12 @@ def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
 
 
 def plot(means: dict[str, dict], path: Path, chosen: str) -> None:
-    """SIFID-style distance against diversity, one point per setting (means over the clips it ran on);
-    ``chosen`` (the default) is the red star."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("no matplotlib: plot skipped", file=sys.stderr)
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    for ax, key, title in ((axes[0], "features", "frames"), (axes[1], "motion", "frame differences (motion)")):
-        for label, r in means.items():
-            if not np.isfinite(r[key]):
-                continue
-            marker, colour = ("*", "red") if label == chosen else ("o", "tab:blue")
-            ax.scatter(r["diversity"], r[key], marker=marker, s=140 if label == chosen else 40, c=colour)
-            ax.annotate(label, (r["diversity"], r[key]), textcoords="offset points", xytext=(5, 4), fontsize=8)
-        ax.set_xlabel("diversity (higher: more varied samples)")
-        ax.set_ylabel("SIFID-style distance, EfficientNet-Lite0 (lower: closer)")
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-    fig.suptitle("patchvid: deep-feature distance against diversity")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"wrote {path}", file=sys.stderr)
+    """SIFID-style distance of frames and of motion against diversity, one point per setting (means
+    over the clips it ran on); ``chosen`` (the default) is the red star."""
+    x, y = "diversity (higher: more varied samples)", "SIFID-style distance (lower: closer to the input)"
+    scatter([(means, "diversity", "features", "frames (EfficientNet-Lite0)", x, y),
+             (means, "diversity", "motion", "frame differences (motion)", x, y)],
+            path, chosen, "patchvid: deep-feature distance against diversity")
 
 
 def main() -> int:
