@@ -111,7 +111,7 @@ def main() -> int:
         clips = {name: {label: finite(r) for label, r in rows.items()} for name, rows in table.items()}
         args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()}}, indent=1))
     if args.plot:
-        plot(means, args.plot, current_default())
+        plot(means, args.plot, current_default() if args.default_was else "default")
     return 0
 
 
