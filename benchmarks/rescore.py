@@ -9,6 +9,9 @@
   copies and shifted copies, higher for genuine recombinations),
 - diversity again (SinGAN's ratio, from the same samples), so that the plot needs nothing else.
 
+For scale, the SIFID-style distances of two real clips to each input: the input mirrored left to right
+(the same look, rearranged) and the other clips of the set (another look), cut to the same size.
+
 The input is cut and resized as ``quality.py`` did, its size read from the samples. Prints Markdown
 tables, writes JSON and plots the SIFID-style distance against diversity (default marked).
 
@@ -46,6 +49,26 @@ def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
     }
 
 
+def scale_rows(name: str, clip: np.ndarray) -> dict[str, float]:
+    """SIFID-style distances (frames, motion) to ``clip`` of its mirror image and of the other clips of
+    the same kind (videos or images) at the same size, averaged: what "the same look" and "another
+    look" score."""
+    reference = metrics.feature_statistics(clip)
+    video = clip.shape[0] > 1
+
+    def distances(other: np.ndarray) -> tuple[float, float]:
+        stats = metrics.feature_statistics(other)
+        motion = metrics.feature_distance(stats, reference, motion=True) if video else float("nan")
+        return metrics.feature_distance(stats, reference), motion
+
+    mirror = distances(np.ascontiguousarray(clip[:, :, ::-1]))
+    kind = name.startswith("singan_")
+    names = [o for o in CLIPS if o != name and o.startswith("singan_") == kind]
+    others = [load(o, clip.shape[0], max(clip.shape[1:3])) for o in names]
+    other = np.mean([distances(o) for o in others if o is not None], axis=0)
+    return {"mirror": mirror[0], "mirror_motion": mirror[1], "other": float(other[0]), "other_motion": float(other[1])}
+
+
 def plot(means: dict[str, dict], path: Path, chosen: str) -> None:
     """SIFID-style distance of frames and of motion against diversity, one point per setting (means
     over the clips it ran on); ``chosen`` (the default) is the red star."""
@@ -81,13 +104,17 @@ def main() -> int:
                 break
             label = folder.name.replace("_", " ")
             label = args.default_was if args.default_was and label == "default" else label
-            row = rescore(clip, samples) | {"samples": len(samples)}
+            row = rescore(clip, samples) | {"samples": len(samples), "shape": list(clip.shape[:3])}
             table.setdefault(name, {})[label] = row
             print(f"{name} {'x'.join(map(str, clip.shape[:3]))} {label}: " + ", ".join(
                 f"{k} {row[k]:.3g}" for k in KEYS) + f" ({len(samples)} samples)", file=sys.stderr, flush=True)
     if not table:
         print("nothing to score", file=sys.stderr)
         return 1
+    scales = {}
+    for name, rows in table.items():
+        any_samples = next(iter(rows.values()))["shape"]
+        scales[name] = scale_rows(name, load(name, any_samples[0], max(any_samples[1:3])))
     print("| clip | setting | samples | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in table.items():
@@ -104,12 +131,21 @@ def main() -> int:
         mean = means[label] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} | {"clips": len(rows)}
         print(f"| {label} | {len(rows)} | {mean['features']:.3g} | {mean['motion']:.3g} | {mean['nnfdiv']:.2f} | "
               f"{mean['diversity']:.3f} |")
+    print("\nfor scale: SIFID-style distance (frames / motion) of real clips to each input\n")
+    print("| clip | the input mirrored | other clips (mean) |")
+    print("| --- | --- | --- |")
+    for name, r in scales.items():
+        print(f"| {name} | {r['mirror']:.3g} / {r['mirror_motion']:.3g} | {r['other']:.3g} / {r['other_motion']:.3g} |")
+    mean_scale = {k: float(np.mean([r[k] for r in scales.values()])) for k in next(iter(scales.values()))}
+    print(f"| mean | {mean_scale['mirror']:.3g} / {mean_scale['mirror_motion']:.3g} | "
+          f"{mean_scale['other']:.3g} / {mean_scale['other_motion']:.3g} |")
     if args.json:
         def finite(row: dict) -> dict:  # JSON has no NaN (motion of images, diversity of one sample)
             return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
 
         clips = {name: {label: finite(r) for label, r in rows.items()} for name, rows in table.items()}
-        args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()}}, indent=1))
+        args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()},
+                                          "scale": {k: finite(r) for k, r in scales.items()}}, indent=1))
     if args.plot:
         plot(means, args.plot, current_default() if args.default_was else "default")
     return 0
