@@ -59,6 +59,7 @@ SWEEP = {
     "vote mean": {"reduce": "mean"},
     "factor 0.75": {"factor": (0.75, 0.75)},
     "factor 0.75 noise 3": {"factor": (0.75, 0.75), "noise": 3.0},
+    "factor 0.75 noise 3.5": {"factor": (0.75, 0.75), "noise": 3.5},
     "factor 0.75 noise 4": {"factor": (0.75, 0.75), "noise": 4.0},
     "coarsest 21": {"coarsest_size": 21},
     "alpha 1": {"alpha": 1.0},
