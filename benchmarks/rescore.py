@@ -82,6 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("kept", type=Path, help="the --keep folder of quality.py (KEPT/CLIP/SETTING/seed*.npy)")
     parser.add_argument("--clips", nargs="*", help="clips to score (default: every clip folder)")
+    parser.add_argument("--settings", nargs="*", help="settings to score, as quality.py names them (default: all kept)")
     parser.add_argument("--default-was", metavar="LABEL", help="the setting that 'default' folders were made with")
     parser.add_argument("--json", type=Path, help="also write the per-clip scores and means to this file")
     parser.add_argument("--plot", type=Path, help="plot the SIFID-style distance against diversity (PNG)")
@@ -91,7 +92,8 @@ def main() -> int:
     names = args.clips or sorted(p.name for p in args.kept.iterdir() if p.is_dir() and p.name in CLIPS)
     table: dict[str, dict[str, dict]] = {}
     for name in names:
-        folders = sorted(p for p in (args.kept / name).glob("*") if p.is_dir() and any(p.glob("seed*.npy")))
+        folders = sorted(p for p in (args.kept / name).glob("*") if p.is_dir() and any(p.glob("seed*.npy"))
+                         and (not args.settings or p.name.replace("_", " ") in args.settings))
         if not folders:
             print(f"skipped {name}: no kept samples", file=sys.stderr)
             continue
