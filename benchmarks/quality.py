@@ -22,6 +22,7 @@ coherence against diversity with the default marked.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -46,9 +47,12 @@ CLIPS = {
 # SinGAN's images, for the image sweep (--size 1x188x250 --clips singan_1 ...)
 CLIPS |= {f"singan_{i}": f"images/singan_{i}.jpg" for i in range(1, 9)}
 VIDEOS = [name for name in CLIPS if not name.startswith("singan_")]
-# each entry: a label and the GenerateSettings fields it changes from the defaults
+# Each entry: a label and the GenerateSettings fields it changes from BASE, the published method's
+# settings, so that a label means the same settings in every log whatever patchvid's defaults are;
+# "default" is always patchvid's defaults of the day.
+BASE = patchvid.GenerateSettings(noise=5.0, factor=(0.85, 0.85))
 SWEEP = {
-    "default": {},
+    "default": None,
     "noise 2": {"noise": 2.0},
     "noise 3": {"noise": 3.0},
     "noise 4": {"noise": 4.0},
@@ -76,11 +80,16 @@ def load(name: str, frames: int, longer: int) -> np.ndarray | None:
     return resize_frames(clip, h, w)
 
 
-def score(clip: np.ndarray, overrides: dict, samples: int, count: int, keep: Path | None = None) -> dict:
+def settings_of(overrides: dict | None) -> patchvid.GenerateSettings:
+    """The settings of a sweep entry: BASE changed by ``overrides``; ``None``: today's defaults."""
+    return patchvid.GenerateSettings() if overrides is None else dataclasses.replace(BASE, **overrides)
+
+
+def score(clip: np.ndarray, overrides: dict | None, samples: int, count: int, keep: Path | None = None) -> dict:
     made, seconds = [], []
     for seed in range(samples):
         started = time.perf_counter()
-        made.append(patchvid.generate(clip, seed=seed, **overrides))
+        made.append(patchvid.generate(clip, seed=seed, settings=settings_of(overrides)))
         seconds.append(time.perf_counter() - started)
         if keep is not None:  # the samples themselves, to score again later without generating
             keep.mkdir(parents=True, exist_ok=True)
@@ -140,10 +149,7 @@ def current_default() -> str:
     """The sweep label whose settings are patchvid's defaults now ("default", or the label that a log
     recorded before the defaults changed to it)."""
     now = patchvid.GenerateSettings()
-    for label, overrides in SWEEP.items():
-        if overrides and all(getattr(now, k) == v for k, v in overrides.items()):
-            return label
-    return "default"
+    return next((label for label, o in SWEEP.items() if o is not None and settings_of(o) == now), "default")
 
 
 def scatter(panels: list[tuple], path: Path, chosen: str, title: str) -> None:
