@@ -17,6 +17,7 @@ tables, writes JSON and plots the SIFID-style distance against diversity (defaul
 
     python benchmarks/rescore.py /tmp/samples --clips singan_1 singan_2 --default-was "noise 5"
     python benchmarks/rescore.py /tmp/samples --json rescore.json --plot docs/sifid_sweep.png
+    python benchmarks/rescore.py --merge a.json b.json --plot sifid.png   # tables of earlier runs
 """
 
 from __future__ import annotations
@@ -78,22 +79,14 @@ def plot(means: dict[str, dict], path: Path, chosen: str) -> None:
             path, chosen, "patchvid: deep-feature distance against diversity")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kept", type=Path, help="the --keep folder of quality.py (KEPT/CLIP/SETTING/seed*.npy)")
-    parser.add_argument("--clips", nargs="*", help="clips to score (default: every clip folder)")
-    parser.add_argument("--settings", nargs="*", help="settings to score, as quality.py names them (default: all kept)")
-    parser.add_argument("--default-was", metavar="LABEL", help="the setting that 'default' folders were made with")
-    parser.add_argument("--json", type=Path, help="also write the per-clip scores and means to this file")
-    parser.add_argument("--plot", type=Path, help="plot the SIFID-style distance against diversity (PNG)")
-    args = parser.parse_args()
-    if not args.kept.is_dir():
-        parser.error(f"no such folder: {args.kept}")
-    names = args.clips or sorted(p.name for p in args.kept.iterdir() if p.is_dir() and p.name in CLIPS)
+def score_kept(kept: Path, clips: list[str] | None, settings: list[str] | None, default_was: str | None):
+    """``(table, scales)``: ``table[clip][setting]`` the measures of each kept folder, ``scales[clip]``
+    the distances of :func:`scale_rows`."""
+    names = clips or sorted(p.name for p in kept.iterdir() if p.is_dir() and p.name in CLIPS)
     table: dict[str, dict[str, dict]] = {}
     for name in names:
-        folders = sorted(p for p in (args.kept / name).glob("*") if p.is_dir() and any(p.glob("seed*.npy"))
-                         and (not args.settings or p.name.replace("_", " ") in args.settings))
+        folders = sorted(p for p in (kept / name).glob("*") if p.is_dir() and any(p.glob("seed*.npy"))
+                         and (not settings or p.name.replace("_", " ") in settings))
         if not folders:
             print(f"skipped {name}: no kept samples", file=sys.stderr)
             continue
@@ -105,25 +98,44 @@ def main() -> int:
                 print(f"skipped {name}: its input is not found", file=sys.stderr)
                 break
             label = folder.name.replace("_", " ")
-            label = args.default_was if args.default_was and label == "default" else label
+            label = default_was if default_was and label == "default" else label
             row = rescore(clip, samples) | {"samples": len(samples), "shape": list(clip.shape[:3])}
             table.setdefault(name, {})[label] = row
             print(f"{name} {'x'.join(map(str, clip.shape[:3]))} {label}: " + ", ".join(
                 f"{k} {row[k]:.3g}" for k in KEYS) + f" ({len(samples)} samples)", file=sys.stderr, flush=True)
-    if not table:
-        print("nothing to score", file=sys.stderr)
-        return 1
     scales = {}
     for name, rows in table.items():
-        any_samples = next(iter(rows.values()))["shape"]
-        scales[name] = scale_rows(name, load(name, any_samples[0], max(any_samples[1:3])))
+        shape = next(iter(rows.values()))["shape"]
+        scales[name] = scale_rows(name, load(name, shape[0], max(shape[1:3])))
+    return table, scales
+
+
+def merge(paths: list[Path], default_was: str | None):
+    """``(table, scales)`` of earlier ``--json`` files; a clip and setting in several keeps the last;
+    ``default_was`` relabels rows labelled "default"."""
+    table: dict[str, dict[str, dict]] = {}
+    scales: dict[str, dict] = {}
+    nan = float("nan")
+    for path in paths:
+        saved = json.loads(path.read_text())
+        for name, rows in saved["clips"].items():
+            for label, r in rows.items():
+                label = default_was if default_was and label == "default" else label
+                table.setdefault(name, {})[label] = {k: nan if v is None else v for k, v in r.items()}
+        scales |= {name: {k: nan if v is None else v for k, v in r.items()} for name, r in saved["scale"].items()}
+    return table, scales
+
+
+def report(table: dict, scales: dict, baseline: str) -> dict[str, dict]:
+    """Print the per-clip table, the means, each setting against ``baseline`` on the same clips, and
+    the distances for scale; return the means."""
     print("| clip | setting | samples | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in table.items():
         for label, r in rows.items():
             cells = f"{r['features']:.3g} | {r['motion']:.3g} | {r['nnfdiv']:.2f} | {r['diversity']:.3f}"
             print(f"| {name} | {label} | {r['samples']} | {cells} |")
-    settings = sorted({label for rows in table.values() for label in rows})
+    settings = sorted({label for rows in table.values() for label in rows}, key=lambda label: label != baseline)
     print(f"\nmean over the clips each setting ran on ({len(table)} clips in all)\n")
     print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -133,6 +145,15 @@ def main() -> int:
         mean = means[label] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} | {"clips": len(rows)}
         print(f"| {label} | {len(rows)} | {mean['features']:.3g} | {mean['motion']:.3g} | {mean['nnfdiv']:.2f} | "
               f"{mean['diversity']:.3f} |")
+    print(f"\neach setting against {baseline} on the same clips (ratio of the means; < 1: lower)\n")
+    print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for label in settings:
+        both = [rows for rows in table.values() if label in rows and baseline in rows]
+        if both:
+            ratio = {k: np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both]) for k in KEYS}
+            print(f"| {label} | {len(both)} | {ratio['features']:.2f} | {ratio['motion']:.2f} | "
+                  f"{ratio['nnfdiv']:.2f} | {ratio['diversity']:.2f} |")
     print("\nfor scale: SIFID-style distance (frames / motion) of real clips to each input\n")
     print("| clip | the input mirrored | other clips (mean) |")
     print("| --- | --- | --- |")
@@ -141,6 +162,34 @@ def main() -> int:
     mean_scale = {k: float(np.mean([r[k] for r in scales.values()])) for k in next(iter(scales.values()))}
     print(f"| mean | {mean_scale['mirror']:.3g} / {mean_scale['mirror_motion']:.3g} | "
           f"{mean_scale['other']:.3g} / {mean_scale['other_motion']:.3g} |")
+    return means
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kept", type=Path, nargs="?", help="quality.py's --keep folder (KEPT/CLIP/SETTING/seed*.npy)")
+    parser.add_argument("--clips", nargs="*", help="clips to score (default: every clip folder)")
+    parser.add_argument("--settings", nargs="*", help="settings to score, as quality.py names them (default: all kept)")
+    parser.add_argument("--default-was", metavar="LABEL", help="the setting that 'default' folders were made with")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON", help="only tabulate earlier --json files")
+    parser.add_argument("--json", type=Path, help="also write the per-clip scores and means to this file")
+    parser.add_argument("--plot", type=Path, help="plot the SIFID-style distance against diversity (PNG)")
+    args = parser.parse_args()
+    if args.merge:
+        missing = [str(p) for p in args.merge if not p.is_file()]
+        if missing:
+            parser.error(f"no such file: {', '.join(missing)}")
+        table, scales = merge(args.merge, args.default_was)
+    elif args.kept is None or not args.kept.is_dir():
+        parser.error(f"no such folder: {args.kept}" if args.kept else "give the kept folder or --merge JSON ...")
+    else:
+        table, scales = score_kept(args.kept, args.clips, args.settings, args.default_was)
+    if not table:
+        print("nothing to score", file=sys.stderr)
+        return 1
+    # rows labelled "default" are today's default unless --default-was relabelled them
+    chosen = current_default() if args.default_was else "default"
+    means = report(table, scales, args.default_was or "default")
     if args.json:
         def finite(row: dict) -> dict:  # JSON has no NaN (motion of images, diversity of one sample)
             return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
@@ -149,7 +198,7 @@ def main() -> int:
         args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()},
                                           "scale": {k: finite(r) for k, r in scales.items()}}, indent=1))
     if args.plot:
-        plot(means, args.plot, current_default() if args.default_was else "default")
+        plot(means, args.plot, chosen)
     return 0
 
 
