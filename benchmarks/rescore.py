@@ -70,13 +70,14 @@ def scale_rows(name: str, clip: np.ndarray) -> dict[str, float]:
     return {"mirror": mirror[0], "mirror_motion": mirror[1], "other": float(other[0]), "other_motion": float(other[1])}
 
 
-def plot(means: dict[str, dict], path: Path, chosen: str) -> None:
-    """SIFID-style distance of frames and of motion against diversity, one point per setting (means
-    over the clips it ran on); ``chosen`` (the default) is the red star."""
-    x, y = "diversity (higher: more varied samples)", "SIFID-style distance (lower: closer to the input)"
-    scatter([(means, "diversity", "features", "frames (EfficientNet-Lite0)", x, y),
-             (means, "diversity", "motion", "frame differences (motion)", x, y)],
-            path, chosen, "patchvid: deep-feature distance against diversity")
+def plot(relative: dict[str, dict], baseline: str, path: Path, chosen: str) -> None:
+    """SIFID-style distance of frames and of motion against diversity, each setting as a ratio to
+    ``baseline`` on the clips both ran on; ``chosen`` (the default) is the red star."""
+    x = f"diversity ÷ {baseline}'s (higher: more varied samples)"
+    y = f"SIFID-style distance ÷ {baseline}'s (lower: closer to the input)"
+    scatter([(relative, "diversity", "features", "frames (EfficientNet-Lite0)", x, y),
+             (relative, "diversity", "motion", "frame differences (motion)", x, y)],
+            path, chosen, f"patchvid: deep-feature distance against diversity, against {baseline} on the same clips")
 
 
 def score_kept(kept: Path, clips: list[str] | None, settings: list[str] | None, default_was: str | None):
@@ -126,9 +127,9 @@ def merge(paths: list[Path], default_was: str | None):
     return table, scales
 
 
-def report(table: dict, scales: dict, baseline: str) -> dict[str, dict]:
+def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], dict[str, dict]]:
     """Print the per-clip table, the means, each setting against ``baseline`` on the same clips, and
-    the distances for scale; return the means."""
+    the distances for scale; return the means and the ratios."""
     print("| clip | setting | samples | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in table.items():
@@ -148,10 +149,13 @@ def report(table: dict, scales: dict, baseline: str) -> dict[str, dict]:
     print(f"\neach setting against {baseline} on the same clips (ratio of the means; < 1: lower)\n")
     print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- |")
+    relative: dict[str, dict] = {}
     for label in settings:
         both = [rows for rows in table.values() if label in rows and baseline in rows]
         if both:
-            ratio = {k: np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both]) for k in KEYS}
+            ratio = relative[label] = {
+                k: float(np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both])) for k in KEYS
+            } | {"clips": len(both)}
             print(f"| {label} | {len(both)} | {ratio['features']:.2f} | {ratio['motion']:.2f} | "
                   f"{ratio['nnfdiv']:.2f} | {ratio['diversity']:.2f} |")
     print("\nfor scale: SIFID-style distance (frames / motion) of real clips to each input\n")
@@ -162,7 +166,7 @@ def report(table: dict, scales: dict, baseline: str) -> dict[str, dict]:
     mean_scale = {k: float(np.mean([r[k] for r in scales.values()])) for k in next(iter(scales.values()))}
     print(f"| mean | {mean_scale['mirror']:.3g} / {mean_scale['mirror_motion']:.3g} | "
           f"{mean_scale['other']:.3g} / {mean_scale['other_motion']:.3g} |")
-    return means
+    return means, relative
 
 
 def main() -> int:
@@ -189,16 +193,19 @@ def main() -> int:
         return 1
     # rows labelled "default" are today's default unless --default-was relabelled them
     chosen = current_default() if args.default_was else "default"
-    means = report(table, scales, args.default_was or "default")
+    baseline = args.default_was or "default"
+    means, relative = report(table, scales, baseline)
     if args.json:
         def finite(row: dict) -> dict:  # JSON has no NaN (motion of images, diversity of one sample)
             return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
 
         clips = {name: {label: finite(r) for label, r in rows.items()} for name, rows in table.items()}
         args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()},
-                                          "scale": {k: finite(r) for k, r in scales.items()}}, indent=1))
+                                          "relative": {k: finite(r) for k, r in relative.items()},
+                                          "baseline": baseline, "scale": {k: finite(r) for k, r in scales.items()}},
+                                         indent=1))
     if args.plot:
-        plot(means, args.plot, chosen)
+        plot(relative, baseline, args.plot, chosen)
     return 0
 
 
