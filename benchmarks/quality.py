@@ -80,6 +80,22 @@ def load(name: str, frames: int, longer: int) -> np.ndarray | None:
     return resize_frames(clip, h, w)
 
 
+def relabel(label: str, default_was: str | None) -> str:
+    """``label``, or ``default_was`` for rows labelled "default" in logs written under older defaults."""
+    return default_was if default_was and label == "default" else label
+
+
+def ratio_of_means(clips: dict[str, dict[str, dict]], label: str, baseline: str, keys: list[str]) -> dict | None:
+    """``label``'s mean of each key over the clips that ran both settings, over ``baseline``'s on the
+    same clips, and how many clips that is (``"clips"``); ``None`` where no clip ran both."""
+    both = [rows for rows in clips.values() if label in rows and baseline in rows]
+    if not both:
+        return None
+    return {
+        k: float(np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both])) for k in keys
+    } | {"clips": len(both)}
+
+
 def settings_of(overrides: dict | None) -> patchvid.GenerateSettings:
     """The settings of a sweep entry: BASE changed by ``overrides``; ``None``: today's defaults."""
     return patchvid.GenerateSettings() if overrides is None else dataclasses.replace(BASE, **overrides)
@@ -127,14 +143,11 @@ def tabulate(clips: dict[str, dict[str, dict]], baseline: str = "default") -> di
     print("| setting | clips | coherence | completeness | SWD | diversity | s/sample |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for label in settings:
-        both = [rows for rows in clips.values() if label in rows and baseline in rows]
-        if not both:
+        ratio = ratio_of_means(clips, label, baseline, KEYS)
+        if ratio is None:
             continue
-        ratio = {
-            k: float(np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both])) for k in KEYS
-        }
-        relative[label] = ratio | {"clips": len(both)}
-        print(f"| {label} | {len(both)} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
+        relative[label] = ratio
+        print(f"| {label} | {ratio['clips']} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
               f"{ratio['swd']:.2f} | {ratio['diversity']:.2f} | {ratio['seconds']:.2f} |")
     print("\nper clip: coherence / diversity\n")
     print("| clip | " + " | ".join(settings) + " |")
@@ -209,8 +222,7 @@ def parse_logs(logs: list[str], default_was: str | None = None) -> dict[str, dic
                 name = None
             elif name and line.startswith("| ") and not line.startswith(("| setting", "| ---")):
                 cells = [c.strip() for c in line.strip("|").split("|")]
-                label = default_was if default_was and cells[0] == "default" else cells[0]
-                clips[name][label] = dict(zip(KEYS, map(float, cells[1:])))
+                clips[name][relabel(cells[0], default_was)] = dict(zip(KEYS, map(float, cells[1:])))
     return {c: rows for c, rows in clips.items() if rows}
 
 
@@ -235,6 +247,8 @@ def main() -> int:
         parser.error(f"unknown setting {', '.join(map(repr, unknown))}; choose from: {', '.join(SWEEP)}")
     if args.summarise:
         clips = parse_logs([log.read_text() for log in args.summarise], args.default_was)
+        if not clips:
+            parser.error(f"no result tables in {', '.join(map(str, args.summarise))}")
         # rows labelled "default" are today's default unless the logs were written under another
         plot(tabulate(clips, args.default_was or "default"), args.plot,
              current_default() if args.default_was else "default")

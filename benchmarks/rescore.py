@@ -23,21 +23,37 @@ tables, writes JSON and plots the SIFID-style distance against diversity (defaul
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-from quality import CLIPS, current_default, load, scatter  # the sibling script: the same clips, cut the same way
+from quality import (  # the sibling script: the same clips, cut the same way
+    CLIPS,
+    current_default,
+    load,
+    ratio_of_means,
+    relabel,
+    scatter,
+)
 
 from patchvid import metrics
 
 KEYS = ["features", "motion", "nnfdiv", "diversity"]
 
 
-def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
-    """Mean over ``samples`` of each measure against ``clip`` (all ``(T, H, W, 3) uint8``)."""
-    reference = metrics.feature_statistics(clip)
+@functools.cache
+def input_clip(name: str, frames: int, longer: int) -> tuple[np.ndarray, metrics.FeatureStats] | None:
+    """A clip cut as ``quality.py`` cuts it, and its feature statistics, decoded and computed once per
+    size however many settings and other clips are scored against it; ``None`` where it is missing."""
+    clip = load(name, frames, longer)
+    return None if clip is None else (clip, metrics.feature_statistics(clip))
+
+
+def rescore(clip: np.ndarray, reference: metrics.FeatureStats, samples: list[np.ndarray]) -> dict[str, float]:
+    """Mean over ``samples`` of each measure against ``clip`` (all ``(T, H, W, 3) uint8``), whose
+    feature statistics are ``reference``."""
     stats = [metrics.feature_statistics(s) for s in samples]
     video = clip.shape[0] > 1
     return {
@@ -50,23 +66,21 @@ def rescore(clip: np.ndarray, samples: list[np.ndarray]) -> dict[str, float]:
     }
 
 
-def scale_rows(name: str, clip: np.ndarray) -> dict[str, float]:
-    """SIFID-style distances (frames, motion) to ``clip`` of its mirror image and of the other clips of
-    the same kind (videos or images) at the same size, averaged: what "the same look" and "another
-    look" score."""
-    reference = metrics.feature_statistics(clip)
-    video = clip.shape[0] > 1
+def scale_rows(name: str, frames: int, longer: int) -> dict[str, float]:
+    """SIFID-style distances (frames, motion) to clip ``name`` (cut to ``frames`` and ``longer``) of
+    its mirror image and of the other clips of the same kind (videos or images) cut the same way,
+    averaged: what "the same look" and "another look" score."""
+    clip, own = input_clip(name, frames, longer)
+    video = frames > 1
 
-    def distances(other: np.ndarray) -> tuple[float, float]:
-        stats = metrics.feature_statistics(other)
-        motion = metrics.feature_distance(stats, reference, motion=True) if video else float("nan")
-        return metrics.feature_distance(stats, reference), motion
+    def distances(stats: metrics.FeatureStats) -> tuple[float, float]:
+        motion = metrics.feature_distance(stats, own, motion=True) if video else float("nan")
+        return metrics.feature_distance(stats, own), motion
 
-    mirror = distances(np.ascontiguousarray(clip[:, :, ::-1]))
+    mirror = distances(metrics.feature_statistics(np.ascontiguousarray(clip[:, :, ::-1])))
     kind = name.startswith("singan_")
-    names = [o for o in CLIPS if o != name and o.startswith("singan_") == kind]
-    others = [load(o, clip.shape[0], max(clip.shape[1:3])) for o in names]
-    other = np.mean([distances(o) for o in others if o is not None], axis=0)
+    others = [input_clip(o, frames, longer) for o in CLIPS if o != name and o.startswith("singan_") == kind]
+    other = np.mean([distances(stats) for _, stats in filter(None, others)], axis=0)
     return {"mirror": mirror[0], "mirror_motion": mirror[1], "other": float(other[0]), "other_motion": float(other[1])}
 
 
@@ -94,36 +108,51 @@ def score_kept(kept: Path, clips: list[str] | None, settings: list[str] | None, 
         for folder in folders:
             samples = [np.load(f) for f in sorted(folder.glob("seed*.npy"))]
             frames, height, width = samples[0].shape[:3]
-            clip = load(name, frames, max(height, width))
-            if clip is None:
+            found = input_clip(name, frames, max(height, width))
+            if found is None:
                 print(f"skipped {name}: its input is not found", file=sys.stderr)
                 break
-            label = folder.name.replace("_", " ")
-            label = default_was if default_was and label == "default" else label
-            row = rescore(clip, samples) | {"samples": len(samples), "shape": list(clip.shape[:3])}
+            clip, stats = found
+            label = relabel(folder.name.replace("_", " "), default_was)
+            row = rescore(clip, stats, samples) | {"samples": len(samples), "shape": list(clip.shape[:3])}
             table.setdefault(name, {})[label] = row
             print(f"{name} {'x'.join(map(str, clip.shape[:3]))} {label}: " + ", ".join(
                 f"{k} {row[k]:.3g}" for k in KEYS) + f" ({len(samples)} samples)", file=sys.stderr, flush=True)
     scales = {}
     for name, rows in table.items():
         shape = next(iter(rows.values()))["shape"]
-        scales[name] = scale_rows(name, load(name, shape[0], max(shape[1:3])))
+        scales[name] = scale_rows(name, shape[0], max(shape[1:3]))
     return table, scales
+
+
+def to_json(row: dict) -> dict:
+    """JSON has no NaN (motion of images, diversity of one sample): ``None`` stands for it."""
+    return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
+
+
+def from_json(row: dict) -> dict:
+    return {k: float("nan") if v is None else v for k, v in row.items()}
 
 
 def merge(paths: list[Path], default_was: str | None):
     """``(table, scales)`` of earlier ``--json`` files; a clip and setting in several keeps the last;
-    ``default_was`` relabels rows labelled "default"."""
+    ``default_was`` relabels rows labelled "default".
+
+    Raises:
+        ValueError: a file is not such a JSON file (naming it).
+    """
     table: dict[str, dict[str, dict]] = {}
     scales: dict[str, dict] = {}
-    nan = float("nan")
     for path in paths:
-        saved = json.loads(path.read_text())
-        for name, rows in saved["clips"].items():
+        try:
+            saved = json.loads(path.read_text())
+            clips, scale = saved["clips"], saved["scale"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+            raise ValueError(f"{path} is not a --json file of this script") from None
+        for name, rows in clips.items():
             for label, r in rows.items():
-                label = default_was if default_was and label == "default" else label
-                table.setdefault(name, {})[label] = {k: nan if v is None else v for k, v in r.items()}
-        scales |= {name: {k: nan if v is None else v for k, v in r.items()} for name, r in saved["scale"].items()}
+                table.setdefault(name, {})[relabel(label, default_was)] = from_json(r)
+        scales |= {name: from_json(r) for name, r in scale.items()}
     return table, scales
 
 
@@ -136,7 +165,8 @@ def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], d
         for label, r in rows.items():
             cells = f"{r['features']:.3g} | {r['motion']:.3g} | {r['nnfdiv']:.2f} | {r['diversity']:.3f}"
             print(f"| {name} | {label} | {r['samples']} | {cells} |")
-    settings = sorted({label for rows in table.values() for label in rows}, key=lambda label: label != baseline)
+    labels = {label for rows in table.values() for label in rows}
+    settings = sorted(labels, key=lambda label: (label != baseline, label))  # the baseline first
     print(f"\nmean over the clips each setting ran on ({len(table)} clips in all)\n")
     print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -151,12 +181,10 @@ def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], d
     print("| --- | --- | --- | --- | --- | --- |")
     relative: dict[str, dict] = {}
     for label in settings:
-        both = [rows for rows in table.values() if label in rows and baseline in rows]
-        if both:
-            ratio = relative[label] = {
-                k: float(np.mean([r[label][k] for r in both]) / np.mean([r[baseline][k] for r in both])) for k in KEYS
-            } | {"clips": len(both)}
-            print(f"| {label} | {len(both)} | {ratio['features']:.2f} | {ratio['motion']:.2f} | "
+        ratio = ratio_of_means(table, label, baseline, KEYS)
+        if ratio is not None:
+            relative[label] = ratio
+            print(f"| {label} | {ratio['clips']} | {ratio['features']:.2f} | {ratio['motion']:.2f} | "
                   f"{ratio['nnfdiv']:.2f} | {ratio['diversity']:.2f} |")
     print("\nfor scale: SIFID-style distance (frames / motion) of real clips to each input\n")
     print("| clip | the input mirrored | other clips (mean) |")
@@ -183,7 +211,10 @@ def main() -> int:
         missing = [str(p) for p in args.merge if not p.is_file()]
         if missing:
             parser.error(f"no such file: {', '.join(missing)}")
-        table, scales = merge(args.merge, args.default_was)
+        try:
+            table, scales = merge(args.merge, args.default_was)
+        except ValueError as e:
+            parser.error(str(e))
     elif args.kept is None or not args.kept.is_dir():
         parser.error(f"no such folder: {args.kept}" if args.kept else "give the kept folder or --merge JSON ...")
     else:
@@ -196,13 +227,10 @@ def main() -> int:
     baseline = args.default_was or "default"
     means, relative = report(table, scales, baseline)
     if args.json:
-        def finite(row: dict) -> dict:  # JSON has no NaN (motion of images, diversity of one sample)
-            return {k: v if not isinstance(v, float) or np.isfinite(v) else None for k, v in row.items()}
-
-        clips = {name: {label: finite(r) for label, r in rows.items()} for name, rows in table.items()}
-        args.json.write_text(json.dumps({"clips": clips, "mean": {k: finite(r) for k, r in means.items()},
-                                          "relative": {k: finite(r) for k, r in relative.items()},
-                                          "baseline": baseline, "scale": {k: finite(r) for k, r in scales.items()}},
+        clips = {name: {label: to_json(r) for label, r in rows.items()} for name, rows in table.items()}
+        args.json.write_text(json.dumps({"clips": clips, "mean": {k: to_json(r) for k, r in means.items()},
+                                          "relative": {k: to_json(r) for k, r in relative.items()},
+                                          "baseline": baseline, "scale": {k: to_json(r) for k, r in scales.items()}},
                                          indent=1))
     if args.plot:
         plot(relative, baseline, args.plot, chosen)
