@@ -21,7 +21,7 @@ import av
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from .errors import MediaError
+from .errors import InputError, MediaError
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -289,6 +289,13 @@ def output_kind(path: str | os.PathLike) -> str:
     raise MediaError(f"unknown output format {ext!r} for {path} (use one of {supported}, or a folder)")
 
 
+def check_frames_fit(path: str | os.PathLike, frames: int) -> None:
+    """Refuse an output that cannot hold ``frames`` frames (an image file holds one): the one place
+    that says so, checked before the work and again when writing."""
+    if frames > 1 and output_kind(path) == "image":
+        raise MediaError(f"{path} is an image file but the output has {frames} frames: use .mp4, .gif or a folder")
+
+
 def write_video(path: str | os.PathLike, frames: np.ndarray, fps: Fraction | float | None = None) -> list[str]:
     """Write frames atomically, the format chosen by the path's extension.
 
@@ -309,7 +316,7 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: Fraction | flo
     if frames.ndim == 3:
         frames = frames[None]
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or frames.shape[0] == 0:
-        raise ValueError(f"frames must be (T, H, W, 3) uint8 with T >= 1, got {frames.shape} {frames.dtype}")
+        raise InputError(f"frames must be (T, H, W, 3) uint8 with T >= 1, got {frames.shape} {frames.dtype}")
     rate = Fraction(fps).limit_denominator(1_000_000) if fps is not None else DEFAULT_FPS
     kind = output_kind(path)
     p = Path(path)
@@ -319,10 +326,7 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: Fraction | flo
                 Image.fromarray(frame).save(tmp / f"{i + 1:05d}.png")
         return []
     if kind == "image":
-        if frames.shape[0] != 1:
-            raise MediaError(
-                f"{p} is an image file but the result has {frames.shape[0]} frames: use a video, GIF or folder"
-            )
+        check_frames_fit(p, frames.shape[0])
         with atomic_output(p) as tmp:
             Image.fromarray(frames[0]).save(tmp, format=Image.registered_extensions()[p.suffix.lower()])
         return []

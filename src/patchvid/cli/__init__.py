@@ -1,7 +1,8 @@
 """The ``patchvid`` command line: argument parsing, files and messages; no algorithm lives here.
 
-Each sub-command is a module with ``register(subparsers)``, which adds its parser and sets
-``handler`` to a function ``(args) -> int``.
+Each sub-command module has ``register(subparsers)``, which adds its parsers and sets ``handler`` to
+a function ``(args) -> int``; handlers import the library (torch, numba, OpenCV) only when they run,
+and go through the one runner (:mod:`patchvid.cli.runner`).
 """
 
 from __future__ import annotations

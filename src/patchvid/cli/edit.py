@@ -1,53 +1,29 @@
 """``patchvid retarget | analogy | collage | inpaint``: editing one video (or image) with its patches.
 
-Every command reads its inputs, checks outputs and memory before any work, runs one recipe with
-progress per pyramid level, and writes the output atomically with a JSON record beside it.
+Each handler reads its inputs, prepares its task's problem (``patchvid.tasks``) and hands it to the
+runner, which checks memory, solves it with progress and writes the output and its record.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
-from ..analogy import MODES, WEIGHT, analogy, analogy_settings, collage
-from ..engine import LevelReport
-from ..generate import GenerateSettings, Plan, keep_layout, plan
-from ..inpaint import FILLS, check_mask, inpaint
-from ..media import Video, check_output, output_kind, read_video, write_video
-from ..pictures import contact_sheet
-from ..resize import fit_size, resize_frames
-from ..retarget import check_output_size, output_scale, retarget, retarget_settings
-from .common import (
-    Progress,
+from ..tasks.settings import FILLS, GUIDE_WEIGHT, MODES, analogy_settings, inpaint_settings, retarget_settings
+from .options import (
     add_input_arguments,
+    add_method_arguments,
     add_output_arguments,
-    check_memory,
-    describe_input,
-    fail,
-    load_input,
+    add_run_arguments,
+    command_parser,
+    floats,
     positive_int,
-    record_header,
-    write_report,
+    settings_from,
 )
-from .generate import add_method_arguments, floats, plan_record, settings_from, sheet_frames
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    _register_retarget(sub)
-    _register_analogy(sub)
-    _register_collage(sub)
-    _register_inpaint(sub)
-
-
-# --------------------------------------------------------------------------------- the commands
-
-
-def _register_retarget(sub) -> None:
-    p = _parser(
+    p = command_parser(
         sub,
         "retarget",
         "a new size or length without stretching (wider, narrower, longer, shorter)",
@@ -58,19 +34,89 @@ def _register_retarget(sub) -> None:
         "  patchvid retarget photo.jpg -o square.png --size 300x300",
     )
     p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
-    add_input_arguments(p)
-    add_output_arguments(p)
+    _add_common(p)
     g = p.add_argument_group("output size (give --scale, or any of the others)")
     g.add_argument("--width", type=positive_int, help="output width in pixels")
     g.add_argument("--height", type=positive_int, help="output height in pixels")
     g.add_argument("--frames", type=positive_int, help="output length in frames")
     g.add_argument("--size", metavar="WxH", help="output width and height, e.g. 640x360")
     g.add_argument("--scale", type=floats(3), metavar="T,H,W", help="output size relative to the input, per axis")
-    _common_options(p, retarget_settings())
-    p.set_defaults(handler=_run_retarget)
+    add_method_arguments(p, retarget_settings())
+    p.set_defaults(handler=run_retarget)
+
+    p = command_parser(
+        sub,
+        "analogy",
+        "the motion of one video in the look of another",
+        "Render the layout and motion of STRUCTURE with the patches of APPEARANCE (the flow of lava "
+        "made of waterfall water). The output has STRUCTURE's size and length. Each video's motion is "
+        "measured by optical flow (OpenCV's DIS) and quantised into a few bins, from still to fastest; "
+        "moving regions are then filled from moving regions. With --mode labels, STRUCTURE is a drawn "
+        "label video (dark: still, bright: fast); with --mode colours, a sketch painted in APPEARANCE's "
+        "own colours.",
+        "  patchvid analogy lava.mp4 waterfall.mp4 -o lava_as_water.mp4\n"
+        "  patchvid analogy sketch.mp4 waterfall.mp4 -o out.mp4 --mode labels",
+    )
+    p.add_argument("structure", help="video whose layout and motion the output follows (or a sketch)")
+    p.add_argument("appearance", help="video (or image, with --mode colours) whose patches the output is made of")
+    _add_common(p)
+    g = p.add_argument_group("analogy")
+    g.add_argument("--mode", choices=MODES, default="motion", help="what STRUCTURE is (default motion)")
+    g.add_argument("--bins", "--levels", dest="bins", type=positive_int,
+                   help="motion bins, still to fastest (default 4; labels: every colour drawn)")
+    g.add_argument("--weight", type=float, default=GUIDE_WEIGHT,
+                   help=f"how strongly the structure steers (default {GUIDE_WEIGHT:g})")
+    add_method_arguments(p, analogy_settings(), keeps_layout="with --mode colours")
+    p.set_defaults(handler=run_analogy)
+
+    p = command_parser(
+        sub,
+        "collage",
+        "make a rough edit coherent (objects moved or duplicated by hand)",
+        "EDITED is a copy of ORIGINAL (image or video) in which you moved, duplicated or painted over "
+        "things roughly, in any image editor. The output has EDITED's layout, rebuilt from ORIGINAL's "
+        "patches, so seams and pasted edges disappear.",
+        "  patchvid collage photo.jpg edited.png -o result.png",
+    )
+    p.add_argument("original", help="the unedited image or video")
+    p.add_argument("edited", help="your rough edit of it (any size)")
+    _add_common(p)
+    add_method_arguments(p, analogy_settings("colours"), keeps_layout="always")
+    p.set_defaults(handler=run_collage)
+
+    p = command_parser(
+        sub,
+        "inpaint",
+        "fill a masked region with patches from the rest of the video",
+        "Fill the region of INPUT that MASK marks in white with patches from outside it, coherent in "
+        "space and time; everything outside the mask is kept as it was. By default (--fill cue) the "
+        "colours inside the region steer what appears: paint a rough red blob there and the clip's red "
+        "object appears. To remove what is there instead, use --fill smooth.",
+        "  patchvid inpaint clip.mp4 --mask mask.png -o filled.mp4 --fill smooth\n"
+        "  patchvid inpaint painted.mp4 --mask mask.mp4 -o out.mp4",
+    )
+    p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
+    p.add_argument("--mask", required=True,
+                   help="image (used for every frame) or video of the same length; white = fill")
+    p.add_argument("--fill", choices=FILLS, default="cue", help="what steers the filling (default cue)")
+    _add_common(p)
+    add_method_arguments(p, inpaint_settings(), keeps_layout="with --fill cue")
+    p.set_defaults(handler=run_inpaint)
 
 
-def _run_retarget(args) -> int:
+def _add_common(p: argparse.ArgumentParser) -> None:
+    add_input_arguments(p)
+    add_output_arguments(p)
+    add_run_arguments(p)
+
+
+# --------------------------------------------------------------------------------------- handlers
+
+
+def run_retarget(args: argparse.Namespace) -> int:
+    from ..tasks.retarget import prepare_retarget
+    from .runner import Run, fail
+
     size = [args.frames, args.height, args.width]
     if args.size:
         try:
@@ -83,336 +129,58 @@ def _run_retarget(args) -> int:
     if (args.scale is None) == all(n is None for n in size):
         fail("give the output size: --width, --height, --frames or --size, or --scale (not both)")
     settings = settings_from(args)
-
-    def scale_of(video: Video) -> tuple[float, float, float]:
-        if args.scale is not None:
-            return args.scale
-        if video.is_image and size[0] not in (None, 1):
-            fail("an image has one frame: --frames does not apply")
-        return output_scale(video.shape, tuple(size))
-
-    def make_plan(videos: dict[str, Video], settings: GenerateSettings) -> Plan:
-        p = plan(videos["input"].shape, dataclasses.replace(settings, scale=scale_of(videos["input"])))
-        if args.scale is None:
-            check_output_size(tuple(size), p.output_shape)
-        return p
-
-    return _run(
-        args,
-        "retarget",
-        {"input": args.input},
-        lambda videos: settings,
-        make_plan,
-        lambda videos, settings, on_level: retarget(
-            videos["input"].frames,
-            scale=scale_of(videos["input"]),
-            seed=args.seed,
-            settings=settings,
-            on_level=on_level,
-        ),
-        {"scale": args.scale, "frames_height_width": size},
-    )
+    run = Run(args, "retarget", [args.input], [Path(args.output)])
+    video = run.read(args.input)
+    if video.is_image and size[0] not in (None, 1):
+        fail("an image has one frame: --frames does not apply")
+    target = None if args.scale is not None else tuple(size)
+    problem = prepare_retarget(video.frames, target, scale=args.scale, settings=settings)
+    return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size}, settings)
 
 
-def _register_analogy(sub) -> None:
-    p = _parser(
-        sub,
-        "analogy",
-        "the motion of one video in the look of another",
-        "Render the layout and motion of STRUCTURE with the patches of APPEARANCE (the flow of lava "
-        "made of waterfall water). The output has STRUCTURE's size and length. Each video's motion is "
-        "measured by optical flow (OpenCV's DIS) and quantised into a few levels, from still to fastest; "
-        "moving regions are then filled from moving regions. With --mode labels, STRUCTURE is a drawn "
-        "label video (dark: still, bright: fast); with --mode colours, a sketch painted in APPEARANCE's "
-        "own colours.",
-        "  patchvid analogy lava.mp4 waterfall.mp4 -o lava_as_water.mp4\n"
-        "  patchvid analogy sketch.mp4 waterfall.mp4 -o out.mp4 --mode labels",
-    )
-    p.add_argument("structure", help="video whose layout and motion the output follows (or a sketch)")
-    p.add_argument("appearance", help="video (or image, with --mode colours) whose patches the output is made of")
-    add_input_arguments(p)
-    add_output_arguments(p)
-    g = p.add_argument_group("analogy")
-    g.add_argument("--mode", choices=MODES, default="motion", help="what STRUCTURE is (default motion)")
-    g.add_argument("--levels", type=positive_int, help="motion levels (default 4; labels: every colour drawn)")
-    g.add_argument(
-        "--weight", type=float, default=WEIGHT, help=f"how strongly the structure steers (default {WEIGHT:g})"
-    )
-    _common_options(p, analogy_settings(), keeps_layout="with --mode colours")
-    p.set_defaults(handler=_run_analogy)
+def run_analogy(args: argparse.Namespace) -> int:
+    from ..tasks.analogy import prepare_analogy
+    from .runner import Run, fail
 
-
-def _run_analogy(args) -> int:
     if args.weight < 0:
         fail(f"--weight must be >= 0, got {args.weight}")
-    settings_for = _settings(args, keeps_layout=args.mode == "colours", follow="structure")
-    return _run(
-        args,
-        "analogy",
-        {"structure": args.structure, "appearance": args.appearance},
-        settings_for,
-        lambda v, settings: _plan_following(settings, v["structure"], v["appearance"]),
-        lambda v, settings, on_level: analogy(
-            v["structure"].frames,
-            v["appearance"].frames,
-            mode=args.mode,
-            levels=args.levels,
-            weight=args.weight,
-            seed=args.seed,
-            settings=settings,
-            on_level=on_level,
-        ),
-        {"mode": args.mode, "levels": args.levels, "weight": args.weight},
-        follow="structure",
-    )
+    run = Run(args, "analogy", [args.structure, args.appearance], [Path(args.output)])
+    structure = run.read(args.structure, "structure")
+    appearance = run.read(args.appearance, "appearance")
+    settings = settings_from(args, keep_layout_of=structure.shape if args.mode == "colours" else None)
+    problem = prepare_analogy(structure.frames, appearance.frames, mode=args.mode, bins=args.bins,
+                              weight=args.weight, settings=settings)
+    return _solve(run, problem, structure, args, {"mode": args.mode, "bins": args.bins, "weight": args.weight},
+                  settings)
 
 
-def _register_collage(sub) -> None:
-    p = _parser(
-        sub,
-        "collage",
-        "make a rough edit coherent (objects moved or duplicated by hand)",
-        "EDITED is a copy of ORIGINAL (image or video) in which you moved, duplicated or painted over "
-        "things roughly, in any image editor. The output has EDITED's layout, rebuilt from ORIGINAL's "
-        "patches, so seams and pasted edges disappear.",
-        "  patchvid collage photo.jpg edited.png -o result.png",
-    )
-    p.add_argument("original", help="the unedited image or video")
-    p.add_argument("edited", help="your rough edit of it (any size)")
-    add_input_arguments(p)
-    add_output_arguments(p)
-    _common_options(p, analogy_settings("colours"), keeps_layout="always")
-    p.set_defaults(handler=_run_collage)
+def run_collage(args: argparse.Namespace) -> int:
+    from ..tasks.analogy import prepare_analogy
+    from .runner import Run
+
+    run = Run(args, "collage", [args.original, args.edited], [Path(args.output)])
+    original = run.read(args.original, "original")
+    edited = run.read(args.edited, "edited")
+    settings = settings_from(args, keep_layout_of=edited.shape)
+    problem = prepare_analogy(edited.frames, original.frames, mode="colours", settings=settings)
+    return _solve(run, problem, edited, args, {}, settings)
 
 
-def _run_collage(args) -> int:
-    return _run(
-        args,
-        "collage",
-        {"original": args.original, "edited": args.edited},
-        _settings(args, keeps_layout=True, follow="edited"),
-        lambda v, settings: _plan_following(settings, v["edited"], v["original"]),
-        lambda v, settings, on_level: collage(
-            v["original"].frames, v["edited"].frames, seed=args.seed, settings=settings, on_level=on_level
-        ),
-        {},
-        follow="edited",
-    )
+def run_inpaint(args: argparse.Namespace) -> int:
+    from ..tasks.inpaint import prepare_inpaint
+    from .runner import Run
+
+    run = Run(args, "inpaint", [args.input, args.mask], [Path(args.output)])
+    video = run.read(args.input)
+    mask = run.read_mask(args.mask, video)
+    settings = settings_from(args, keep_layout_of=video.shape if args.fill == "cue" else None)
+    problem = prepare_inpaint(video.frames, mask, fill=args.fill, settings=settings)
+    return _solve(run, problem, video, args, {"mask": str(Path(args.mask).resolve()), "fill": args.fill}, settings)
 
 
-def _register_inpaint(sub) -> None:
-    p = _parser(
-        sub,
-        "inpaint",
-        "fill a masked region with patches from the rest of the video",
-        "Fill the region of INPUT that MASK marks in white with patches from outside it, coherent in "
-        "space and time; everything outside the mask is kept as it was. By default (--fill cue) the "
-        "colours inside the region steer what appears: paint a rough red blob there and the clip's red "
-        "object appears. To remove what is there instead, use --fill smooth.",
-        "  patchvid inpaint clip.mp4 --mask mask.png -o filled.mp4 --fill smooth\n"
-        "  patchvid inpaint painted.mp4 --mask mask.mp4 -o out.mp4",
-    )
-    p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
-    p.add_argument(
-        "--mask", required=True, help="image (used for every frame) or video of the same length; white = fill"
-    )
-    p.add_argument("--fill", choices=FILLS, default="cue", help="what steers the filling (default cue)")
-    add_input_arguments(p)
-    add_output_arguments(p)
-    _common_options(p, GenerateSettings(noise=0.0), keeps_layout="with --fill cue")
-    p.set_defaults(handler=_run_inpaint)
-
-
-def _run_inpaint(args) -> int:
-    masks: dict[str, np.ndarray] = {}
-
-    def mask_of(video: Video, progress: Progress) -> np.ndarray:
-        if "m" not in masks:
-            masks["m"] = _load_mask(args, video, progress)
-        return masks["m"]
-
-    progress_box: list[Progress] = []
-    return _run(
-        args,
-        "inpaint",
-        {"input": args.input},
-        _settings(args, keeps_layout=args.fill == "cue", follow="input"),
-        lambda v, settings: plan(v["input"].shape, settings),
-        lambda v, settings, on_level: inpaint(
-            v["input"].frames,
-            mask_of(v["input"], progress_box[0]),
-            fill=args.fill,
-            seed=args.seed,
-            settings=settings,
-            on_level=on_level,
-        ),
-        {"mask": str(Path(args.mask).resolve()), "fill": args.fill},
-        inputs_checked=[args.mask],
-        before=lambda v, progress: (progress_box.append(progress), mask_of(v["input"], progress)),
-    )
-
-
-# ------------------------------------------------------------------------------------ shared
-
-
-def _parser(sub, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
-    return sub.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog="examples:\n" + examples,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-
-
-def _common_options(p: argparse.ArgumentParser, defaults: GenerateSettings, keeps_layout: str = "") -> None:
-    """Seed, fps, sheet and the method options; ``keeps_layout`` (when the task can keep a given
-    layout: which case) leaves the coarsest level's size and frames unset, to be chosen per input."""
-    g = p.add_argument_group("run")
-    g.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
-    g.add_argument("--sheet", metavar="PNG", help="also write a contact sheet: input frames above output frames")
-    add_method_arguments(p, defaults)
-    if keeps_layout:
-        p.set_defaults(coarsest_size=None, coarsest_frames=None)
-        for action in p._actions:
-            if action.dest in ("coarsest_size", "coarsest_frames"):
-                action.help = (action.help or "").split(" (default")[0] + (
-                    f" (default {getattr(defaults, action.dest)}; {keeps_layout}: half the short side / all frames, "
-                    "so that the given layout survives)"
-                )
-
-
-def _settings(args, keeps_layout: bool, follow: str) -> Callable[[dict[str, Video]], GenerateSettings]:
-    """The settings for the inputs once read: where the task keeps a given layout (colour cues,
-    collages, sketches), --coarsest-size and --coarsest-frames left unset follow
-    :func:`~patchvid.generate.keep_layout` for the ``follow`` input; elsewhere the usual defaults."""
-    size, frames = args.coarsest_size, args.coarsest_frames
-    d = GenerateSettings()
-    args.coarsest_size, args.coarsest_frames = size or d.coarsest_size, frames or d.coarsest_frames
-    base = settings_from(args)
-
-    def resolve(videos: dict[str, Video]) -> GenerateSettings:
-        if not keeps_layout:
-            return base
-        k = keep_layout(base, videos[follow].shape)
-        return dataclasses.replace(
-            base, coarsest_size=size or k.coarsest_size, coarsest_frames=frames or k.coarsest_frames
-        )
-
-    return resolve
-
-
-def _ratio(target: Video, source: Video) -> tuple[float, float, float]:
-    """The scale that turns ``source``'s shape into ``target``'s."""
-    return tuple(a / b for a, b in zip(target.shape, source.shape))  # type: ignore[return-value]
-
-
-def _plan_following(settings: GenerateSettings, target: Video, source: Video) -> Plan:
-    """The plan of an analogy or collage: ``source``'s patches at ``target``'s size and length (a
-    ``target`` shorter than a patch is synthesized at the patch's length and then cut to its own)."""
-    p = plan(source.shape, dataclasses.replace(settings, scale=_ratio(target, source)))
-    return dataclasses.replace(p, output_shape=(min(p.output_shape[0], target.shape[0]), *p.output_shape[1:]))
-
-
-def _load_mask(args, video: Video, progress: Progress) -> np.ndarray:
-    """The mask as ``(T, H, W) bool`` (white = fill), cut to the same time range and shrunk as the
-    input when --max-size shrank it."""
-    mask = read_video(args.mask, args.start, args.end)
-    for note in mask.notes:
-        progress(f"note: {note}")
-    m = mask.frames
-    t, h, w = video.shape
-    if m.shape[1:3] != (h, w) and args.max_size and fit_size(*m.shape[1:3], args.max_size) == (h, w):
-        m = resize_frames(m, h, w)
-    grey = m[..., :3].mean(axis=-1) if m.shape[-1] >= 3 else m[..., 0]
-    if mask.is_image or m.shape[0] == 1:
-        grey = grey[0]
-    return check_mask(grey > 127, (t, h, w))
-
-
-def _run(
-    args,
-    command: str,
-    paths: dict[str, str],
-    settings_for: Callable[[dict[str, Video]], GenerateSettings],
-    make_plan: Callable[[dict[str, Video], GenerateSettings], Plan],
-    produce: Callable[[dict[str, Video], GenerateSettings, Callable[[LevelReport], None]], np.ndarray],
-    options: dict,
-    follow: str | None = None,
-    inputs_checked: list[str] = (),  # type: ignore[assignment]
-    before: Callable[[dict[str, Video], Progress], object] | None = None,
-) -> int:
-    """Check outputs, read the inputs, plan and check memory, run ``produce``, write the output,
-    a contact sheet if asked, and the JSON record. ``follow`` names the input whose frame rate and
-    image-ness the output takes (default: the first)."""
-    progress = Progress(args.quiet)
-    out = Path(args.output)
-    report = Path(args.report) if args.report else out.with_name(out.name.rstrip("/") + ".json")
-    output_kind(out)
-    if args.sheet and output_kind(args.sheet) != "image":
-        fail(f"--sheet needs an image file name (.png, .jpg), got {args.sheet}")
-    written = [out, report] + ([Path(args.sheet)] if args.sheet else [])
-    if len(set(written)) != len(written):
-        fail("the report or sheet would overwrite the output")
-    sources = list(paths.values()) + list(inputs_checked)
-    for path in written:
-        check_output(path, sources, args.overwrite)
-
-    videos = {name: load_input(path, args.start, args.end, args.max_size, progress) for name, path in paths.items()}
-    lead = videos[follow or next(iter(paths))]
-    if before is not None:
-        before(videos, progress)
-    settings = settings_for(videos)
-    p = make_plan(videos, settings)
-    if output_kind(out) == "image" and p.output_shape[0] > 1:
-        fail(f"{out} is an image file but the output has {p.output_shape[0]} frames: use .mp4, .gif or a folder")
-    check_memory(
-        p.estimated_bytes,
-        f"{command} to {p.output_shape[0]}x{p.output_shape[1]}x{p.output_shape[2]}",
-        "use a smaller --max-size or a shorter time range",
-    )
-    progress(
-        f"output {p.output_shape[0]} frames of {p.output_shape[2]}x{p.output_shape[1]}, patch {p.patch}, "
-        f"{len(p.levels)} levels, {p.device}"
-    )
-    levels: list[dict] = []
-
-    def on_level(r: LevelReport) -> None:
-        levels.append(dataclasses.asdict(r))
-        progress(
-            f"level {len(p.levels) - r.level}/{len(p.levels)} {r.shape[0]}x{r.shape[1]}x{r.shape[2]}: {r.seconds:.2f}s"
-        )
-
-    started = progress.elapsed()
-    frames = produce(videos, settings, on_level)
-    seconds = progress.elapsed() - started
-    if frames.ndim == 3:
-        frames = frames[None]
-    fps = args.fps or lead.fps
-    if fps is None and output_kind(out) in ("video", "gif") and frames.shape[0] > 1:
-        progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
-    for note in write_video(out, frames[0] if lead.is_image and frames.shape[0] == 1 else frames, fps):
-        progress(f"note: {note}")
-    progress(f"wrote {out} ({seconds:.1f}s)")
-    if args.sheet:
-        rows = [sheet_frames(v.frames) for v in videos.values()] + [sheet_frames(frames)]
-        write_video(args.sheet, contact_sheet(rows))
-        progress(f"wrote {args.sheet} (inputs, then the output)")
-    inputs = {}
-    for name, video in videos.items():
-        args.input = paths[name]
-        inputs[name] = describe_input(args, video)
-    record = record_header(command) | {
-        "inputs": inputs,
-        "options": options,
-        "settings": dataclasses.asdict(settings),
-        "plan": plan_record(p),
-        "output": str(out),
-        "seed": args.seed,
-        "seconds": round(seconds, 3),
-        "levels": levels,
-        "output_fps": str(fps) if fps else None,
-    }
-    write_report(report, record)
+def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings) -> int:
+    """The steps after preparing: check, solve, write (at ``lead``'s rate and image-ness), record."""
+    run.check(problem)
+    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead)
+    run.finish(options, settings)
     return 0

@@ -35,6 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft as sfft
 
+from ..errors import InputError
+from ..frames import check_volume
+
 Guidance = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -44,11 +47,6 @@ def _float(a: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
     if dtype is None:
         dtype = np.float32 if a.dtype == np.float32 else np.float64
     return a.astype(dtype, copy=False)
-
-
-def _check_volume(u: np.ndarray, name: str) -> None:
-    if u.ndim not in (3, 4):
-        raise ValueError(f"{name} must be (T, H, W) or (T, H, W, C), got shape {u.shape}")
 
 
 # --------------------------------------------------------------------------------------- guidance
@@ -65,7 +63,7 @@ def gradients(u: np.ndarray, periodic: bool = False) -> Guidance:
         ``gt`` of ``(T-1 or T, H, W[, C])``, ``gy`` of ``(T, H-1, W[, C])``, ``gx`` of ``(T, H, W-1[, C])``.
     """
     u = _float(u)
-    _check_volume(u, "u")
+    check_volume(u, "u")
     gt = np.roll(u, -1, axis=0) - u if periodic else np.diff(u, axis=0)
     return gt, np.diff(u, axis=1), np.diff(u, axis=2)
 
@@ -116,7 +114,7 @@ def loop_guidance(video: np.ndarray) -> Guidance:
     """
     gt, gy, gx = gradients(video, periodic=True)
     if gt.shape[0] < 3:
-        raise ValueError(f"a loop needs at least 3 frames, got {gt.shape[0]}")
+        raise InputError(f"a loop needs at least 3 frames, got {gt.shape[0]}")
     gt[-1] = 0.5 * (gt[-2] + gt[0])
     return gt, gy, gx
 
@@ -210,11 +208,11 @@ def solve_box(boundary: np.ndarray, rhs: np.ndarray, workers: int | None = None)
         >>> bool(np.allclose(solve_box(u, laplacian(u)), u))
         True
     """
-    _check_volume(boundary, "boundary")
+    check_volume(boundary, "boundary")
     if np.shape(rhs) != np.shape(boundary):
-        raise ValueError(f"rhs {np.shape(rhs)} and boundary {np.shape(boundary)} differ in shape")
+        raise InputError(f"rhs {np.shape(rhs)} and boundary {np.shape(boundary)} differ in shape")
     if min(boundary.shape[:3]) < 3:
-        raise ValueError(f"a box needs at least 3 samples along t, y and x, got {boundary.shape[:3]}")
+        raise InputError(f"a box needs at least 3 samples along t, y and x, got {boundary.shape[:3]}")
     u = _float(boundary).copy()
     f = _float(rhs, u.dtype)
     inner = (slice(1, -1), slice(1, -1), slice(1, -1))
@@ -251,14 +249,14 @@ def solve_periodic(
     Returns:
         ``u``, same shape; float32 for float32 ``div``.
     """
-    _check_volume(div, "div")
+    check_volume(div, "div")
     if screen < 0:
-        raise ValueError(f"screen must be >= 0, got {screen}")
+        raise InputError(f"screen must be >= 0, got {screen}")
     f = -_float(div)
     dt = f.dtype
     if u0 is not None:
         if np.shape(u0) != f.shape:
-            raise ValueError(f"u0 {np.shape(u0)} and div {f.shape} differ in shape")
+            raise InputError(f"u0 {np.shape(u0)} and div {f.shape} differ in shape")
         f = f + dt.type(screen) * _float(u0, dt)
     t, h, w = f.shape[:3]
     coef = sfft.dctn(f, type=2, axes=(1, 2), norm="ortho", workers=workers)
@@ -322,12 +320,12 @@ def loop_corrections(
         ``(i, correction)``: frame index and ``(H, W[, C])`` float32 (float64 for float64 video)
         to add to frame ``i``; frames with a negligible correction are skipped.
     """
-    _check_volume(video, "video")
+    check_volume(video, "video")
     if screen <= 0:
-        raise ValueError(f"closing a loop needs screen > 0, got {screen}")
+        raise InputError(f"closing a loop needs screen > 0, got {screen}")
     t, h, w = video.shape[:3]
     if t < 3:
-        raise ValueError(f"a loop needs at least 3 frames, got {t}")
+        raise InputError(f"a loop needs at least 3 frames, got {t}")
     dt = np.float64 if video.dtype == np.float64 else np.float32
     first, second, before_last, last = (np.asarray(video[k], dtype=np.float64) for k in (0, 1, -2, -1))
     wanted = 0.5 * ((last - before_last) + (second - first))
@@ -432,20 +430,20 @@ def solve_region(
         ``(u, info)``: ``u`` of target's shape (float32 for float32 target, else float64) and a
         :class:`RegionSolve`.
     """
-    _check_volume(target, "target")
+    check_volume(target, "target")
     u = _float(target).copy()
     dt = u.dtype
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != u.shape[:3]:
-        raise ValueError(f"mask {mask.shape} does not match the volume {u.shape[:3]}")
+        raise InputError(f"mask {mask.shape} does not match the volume {u.shape[:3]}")
     if np.shape(div) != u.shape:
-        raise ValueError(f"div {np.shape(div)} and target {u.shape} differ in shape")
+        raise InputError(f"div {np.shape(div)} and target {u.shape} differ in shape")
     if not mask.any():
-        raise ValueError("the mask selects no voxels")
+        raise InputError("the mask selects no voxels")
     if mask.all() and screen <= 0:
-        raise ValueError("the mask covers the whole volume: nothing fixes the solution (give screen > 0)")
+        raise InputError("the mask covers the whole volume: nothing fixes the solution (give screen > 0)")
     if preconditioner not in ("box", "none"):
-        raise ValueError(f"unknown preconditioner {preconditioner!r}")
+        raise InputError(f"unknown preconditioner {preconditioner!r}")
     box = _bbox(mask)
     crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape, strict=True))
     inner = tuple(slice(s.start - c.start, s.stop - c.start) for s, c in zip(box, crop, strict=True))
@@ -560,27 +558,29 @@ def seamless_clone(
         input), not clipped.
 
     Raises:
-        ValueError: the region does not overlap the target, or covers all of it.
+        InputError: the region does not overlap the target, or covers all of it.
     """
-    _check_volume(target, "target")
-    _check_volume(source, "source")
+    check_volume(target, "target")
+    check_volume(source, "source")
     dt = np.float64 if target.dtype == np.float64 else np.float32
     m = np.asarray(mask, dtype=bool)
     if m.ndim == 2:
         m = np.broadcast_to(m, source.shape[:1] + m.shape)
     if m.shape != source.shape[:3]:
-        raise ValueError(f"mask {m.shape} does not match the source {source.shape[:3]}")
+        raise InputError(f"mask {m.shape} does not match the source {source.shape[:3]}")
     if source.shape[3:] != target.shape[3:]:
-        raise ValueError(f"source has {source.shape[3:]} channels but target has {target.shape[3:]}")
+        raise InputError(f"source has {source.shape[3:]} channels but target has {target.shape[3:]}")
     placed = _placement(source.shape[:3], target.shape[:3], tuple(int(o) for o in offset))
     region = np.zeros(target.shape[:3], dtype=bool)
     if placed is not None:
         region[placed[0]] = m[placed[1]]
     voxels = int(region.sum())
+    where = (f"(source {_size(source)}, target {_size(target)}, offset t,y,x "
+             f"{','.join(str(int(o)) for o in offset)})")
     if voxels == 0:
-        raise ValueError("the masked region lies outside the target at this offset")
+        raise InputError(f"the masked region lies outside the target at this offset {where}")
     if region.all():
-        raise ValueError("the masked region covers the whole target: there is no border to blend into")
+        raise InputError(f"the masked region covers the whole target: there is no border to blend into {where}")
     box = _bbox(region)
     crop = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, region.shape, strict=True))
     tgt = _float(target[crop], dt)
@@ -611,3 +611,36 @@ def seamless_clone(
     out = _float(target, dt).copy()
     out[crop] = solved
     return out, Clone(crop, voxels, int(m.sum()) - voxels, info)  # type: ignore[arg-type]
+
+
+def _size(volume: np.ndarray) -> str:
+    t, h, w = volume.shape[:3]
+    return f"{w}x{h}x{t} frames"
+
+
+def blend(
+    source: np.ndarray,
+    target: np.ndarray,
+    mask: np.ndarray,
+    offset: tuple[int, int, int] = (0, 0, 0),
+    mixed: bool = False,
+    tol: float = 1e-3,
+    max_iter: int = 500,
+) -> tuple[np.ndarray, Clone]:
+    """Paste the ``mask`` region of video ``source`` into video ``target`` seamlessly
+    (:func:`seamless_clone`) and round the result to frames. A one-frame ``source`` (an image) is
+    pasted into every frame of ``target`` from ``offset`` on.
+
+    Args:
+        source: ``(Ts, Hs, Ws, 3) uint8``.
+        target: ``(T, H, W, 3) uint8``.
+        mask: ``(Hs, Ws)`` or ``(Ts, Hs, Ws)`` bool: what is pasted.
+
+    Returns:
+        ``((T, H, W, 3) uint8, Clone)``.
+    """
+    if source.shape[0] == 1 and target.shape[0] > 1:
+        source = np.broadcast_to(source, (target.shape[0],) + source.shape[1:])
+        mask = mask if mask.ndim == 2 else mask[0]
+    result, clone = seamless_clone(target, source, mask, offset, mixed, tol, max_iter)
+    return np.clip(np.rint(result), 0, 255).astype(np.uint8), clone

@@ -7,7 +7,7 @@ wider output gets more of the scenery instead of wider objects; a longer one mor
 same speed. Completeness weighting (``alpha``) makes the search prefer input patches that no output
 patch uses yet, so that shrinking drops repetition before it drops whole objects.
 
-Limit (measured, tests/test_edit.py): objects smaller than a patch at the coarsest level (about a
+Limit (measured, tests/tasks/test_retarget.py): objects smaller than a patch at the coarsest level (about a
 third of the short side's 15 pixels there, i.e. up to ~1/5 of the picture's height) keep their shape
 exactly; a larger object can come out stretched, because a stretched disc is still made of
 disc-like patches. Gradual resizing in 10 % steps at the coarsest level (Simakov et al.) did not
@@ -17,47 +17,63 @@ and was dropped.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
-from .engine import LevelReport
-from .errors import PatchvidError
-from .generate import GenerateSettings, generate, plan
+from ..errors import InputError
+from ..frames import as_video
+from ..synthesis.engine import LevelReport
+from ..synthesis.problem import Problem, solve
+from ..synthesis.settings import GenerateSettings
+from .generate import prepare_generate
+from .settings import retarget_settings
 
 Shape3 = tuple[int, int, int]
-
-# completeness weight of retargeting (units: summed squared patch distance, values in [-1, 1]); see
-# BENCHMARKS.md, "Editing", for the measurement that chose it (benchmarks/retarget_alpha.py)
-ALPHA = 0.5
+Size = tuple[int | None, int | None, int | None]
 
 
-def retarget_settings(**overrides) -> GenerateSettings:
-    """The settings retargeting starts from: no noise, completeness weighting on."""
-    return dataclasses.replace(GenerateSettings(noise=0.0, alpha=ALPHA), **overrides)
-
-
-def output_scale(shape: Shape3, size: tuple[int | None, int | None, int | None]) -> tuple[float, float, float]:
+def output_scale(shape: Shape3, size: Size) -> tuple[float, float, float]:
     """The ``scale`` that makes an input of ``(T, H, W)`` come out as ``size`` (``None``: keep that
     axis). Refuses sizes below one."""
     for n, name in zip(size, ("frames", "height", "width")):
         if n is not None and n < 1:
-            raise PatchvidError(f"output {name} must be at least 1, got {n}")
+            raise InputError(f"output {name} must be at least 1, got {n}")
     return tuple(1.0 if n is None else n / s for n, s in zip(size, shape))  # type: ignore[return-value]
 
 
-def check_output_size(size: tuple[int | None, int | None, int | None], planned: Shape3) -> None:
+def check_output_size(size: Size, planned: Shape3) -> None:
     """Refuse a requested ``size`` that the plan's output ``(T, H, W)`` does not give: an output is
     never smaller than a patch (where the input has that many frames or pixels)."""
     for n, m, name in zip(size, planned, ("frames", "height", "width")):
         if n is not None and n != m:
-            raise PatchvidError(f"an output {name} of {n} is too small: a patch needs at least {m}")
+            raise InputError(f"an output {name} of {n} is too small: a patch needs at least {m}")
+
+
+def prepare_retarget(
+    frames: np.ndarray,
+    size: Size | None = None,
+    *,
+    scale: tuple[float, float, float] | None = None,
+    settings: GenerateSettings | None = None,
+) -> Problem:
+    """The retargeting problem: generation without noise (by default) at ``size`` or ``scale``
+    (one of them; see :func:`retarget`)."""
+    if (size is None) == (scale is None):
+        raise InputError("give the output size or the scale (one of them)")
+    video, image = as_video(frames)
+    if size is not None:
+        size = (None, *size[1:]) if image else size
+        scale = output_scale(video.shape[:3], size)
+    problem = prepare_generate(frames, (settings or retarget_settings()).replace(scale=scale))
+    if size is not None:
+        check_output_size(size, problem.plan.output_shape)
+    return problem
 
 
 def retarget(
     frames: np.ndarray,
-    size: tuple[int | None, int | None, int | None] | None = None,
+    size: Size | None = None,
     *,
     scale: tuple[float, float, float] | None = None,
     seed: int = 0,
@@ -73,7 +89,8 @@ def retarget(
             the frames entry is ignored.
         scale: instead of ``size``, the output size relative to the input per axis.
         seed: seeds the searches' random choices (there is no noise, so seeds differ little).
-        settings: starting settings (default :func:`retarget_settings`); ``overrides`` replace fields.
+        settings: starting settings (default :func:`~patchvid.tasks.settings.retarget_settings`);
+            ``overrides`` replace fields by name.
         on_level: progress callback per pyramid level.
 
     Returns:
@@ -82,14 +99,5 @@ def retarget(
     Example:
         >>> wide = retarget(frames, (None, None, 2 * frames.shape[2]))  # doctest: +SKIP
     """
-    if (size is None) == (scale is None):
-        raise PatchvidError("give the output size or the scale (one of them)")
-    shape = (1, *frames.shape[:2]) if frames.ndim == 3 else tuple(frames.shape[:3])
-    if size is not None:
-        if frames.ndim == 3:
-            size = (None, *size[1:])
-        scale = output_scale(shape, size)  # type: ignore[arg-type]
-    settings = dataclasses.replace(settings or retarget_settings(), scale=scale, **overrides)
-    if size is not None:
-        check_output_size(size, plan(shape, settings).output_shape)  # type: ignore[arg-type]
-    return generate(frames, seed=seed, settings=settings, on_level=on_level)
+    settings = (settings or retarget_settings()).replace(**overrides)
+    return solve(prepare_retarget(frames, size, scale=scale, settings=settings), seed, on_level)

@@ -8,18 +8,18 @@ a colour-coded label video instead (:func:`label_structure`).
 
 Pipeline (:func:`motion_structure`):
 
-1. :func:`flow_magnitude`: dense optical flow between consecutive grayscale frames, its magnitude in
+1. :func:`flow_magnitude`: dense optical flow between consecutive greyscale frames, its magnitude in
    pixels per frame.
 2. :func:`quantise`: light space-time Gaussian smoothing (so labels are blobs, not speckle), division
    by the video's own 99th percentile (robust normalisation: the fastest ~1% of the video is "1"),
-   then ``levels`` equal bins over [0, 1], the last bin open-ended.
+   then ``bins`` equal bins over [0, 1], the last bin open-ended.
 
 Why a robust normalisation and not per-video quantile thresholds: quantiles give every level the same
 share of pixels, so a small moving object on a still background (90% still) would have its still
-background split into three levels by flow noise. Dividing by a high percentile keeps still regions
+background split into three bins by flow noise. Dividing by a high percentile keeps still regions
 at level 0 and the moving ones at the top, whatever their area, and two videos with different speeds
 still land on the same scale. A floor (``min_motion``, 0.5 px/frame) on the divisor keeps a still
-video's flow noise from being blown up into levels: a video that barely moves is mostly level 0.
+video's flow noise from being blown up into bins: a video that barely moves is mostly bin 0.
 
 Flow method, chosen by measurement (OpenCV 5.0.0 from ``opencv-python-headless``, one thread, on a
 shared 2-core machine, so times vary by about 20%; the result is bit-identical whatever the
@@ -39,10 +39,10 @@ Farneback              28-33   25-31      22-31  3.61   0.01        0.01
 =====================  ======  =========  =====  =====  ==========  ======
 
 (Farneback with OpenCV's documented typical parameters: pyramid 0.5, 3 levels, window 15,
-3 iterations, poly_n 5, poly_sigma 1.2.) Quantised to 4 levels, DIS medium and Farneback segment the
-same regions on lava (the fast right-hand stream at the top levels, the crust at 0; the slow left
+3 iterations, poly_n 5, poly_sigma 1.2.) Quantised to 4 bins, DIS medium and Farneback segment the
+same regions on lava (the fast right-hand stream in the top bins, the crust at 0; the slow left
 stream at 0 with DIS and partly 1 with Farneback) and on sheep (the
-flock, graded by speed; road, trees and field at 0), but Farneback leaves holes at levels 0-1 inside
+flock, graded by speed; road, trees and field at 0), but Farneback leaves holes in bins 0-1 inside
 the waterfall, whose bright white water has too little texture for its local polynomial fit, while
 DIS's variational refinement fills it in as one solid blob. Farneback's raw field is also speckled:
 quantised without smoothing it has 72 connected regions per waterfall frame (49 under 20 px) against
@@ -68,7 +68,8 @@ from typing import Literal
 import numpy as np
 from scipy import ndimage as ndi
 
-from .errors import PatchvidError
+from ..errors import InputError, PatchvidError
+from ..frames import as_video
 
 PIP_OPENCV = "pip install 'opencv-python-headless>=4.8'"
 
@@ -80,7 +81,7 @@ _DIS_MIN_SIDE = 32
 _FARNEBACK = (0.5, 3, 15, 3, 5, 1.2)
 
 # label_structure: colours are binned at 5 bits per channel; bins closer than _SNAP (RGB Euclidean
-# distance) to a more common colour join it; without ``levels``, a colour must cover _MIN_SHARE of
+# distance) to a more common colour join it; without ``bins``, a colour must cover _MIN_SHARE of
 # the pixels to be a label of its own (blended edge colours from compression cover far less).
 _SNAP = 40.0
 _MIN_SHARE = 0.01
@@ -99,22 +100,16 @@ def _cv2():
 
 
 def _check_frames(frames: np.ndarray, what: str = "frames") -> np.ndarray:
-    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8:
-        kind = frames.dtype if isinstance(frames, np.ndarray) else type(frames).__name__
-        raise PatchvidError(f"{what} must be a uint8 numpy array (T, H, W, C), got {kind}")
-    if frames.ndim != 4 or frames.shape[-1] not in (1, 3, 4) or 0 in frames.shape:
-        raise PatchvidError(f"{what} must have shape (T, H, W, C) with C 1, 3 or 4 and no empty axis, "
-                            f"got {frames.shape}")
-    return frames
+    return as_video(frames, what, channels=(1, 3, 4))[0]
 
 
-def _check_levels(levels: int) -> int:
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
-        raise PatchvidError(f"levels must be an integer of at least 2, got {levels!r}")
-    return int(levels)
+def _check_bins(bins: int) -> int:
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2:
+        raise InputError(f"bins must be an integer of at least 2, got {bins!r}")
+    return int(bins)
 
 
-def _gray(cv2, frame: np.ndarray) -> np.ndarray:
+def _grey(cv2, frame: np.ndarray) -> np.ndarray:
     """``(H, W, C) uint8`` to ``(H, W) uint8`` luma (OpenCV's Rec. 601 weights, alpha ignored)."""
     if frame.shape[-1] == 1:
         return np.ascontiguousarray(frame[..., 0])
@@ -126,8 +121,8 @@ def flow_magnitude(frames: np.ndarray, *, method: FlowMethod = "dis") -> np.ndar
     """Per-pixel speed of a video from dense optical flow.
 
     Args:
-        frames: ``(T, H, W, C) uint8`` video, C = 3 (RGB), 1 (gray) or 4 (RGBA, alpha ignored);
-            converted to grayscale inside.
+        frames: ``(T, H, W, C) uint8`` video, C = 3 (RGB), 1 (grey) or 4 (RGBA, alpha ignored);
+            converted to greyscale inside.
         method: ``"dis"`` (OpenCV's DIS flow, medium preset; the default, see the module docstring
             for the measurements) or ``"farneback"``.
 
@@ -142,7 +137,7 @@ def flow_magnitude(frames: np.ndarray, *, method: FlowMethod = "dis") -> np.ndar
     """
     frames = _check_frames(frames)
     if method not in ("dis", "farneback"):
-        raise PatchvidError(f"unknown flow method {method!r}: use 'dis' or 'farneback'")
+        raise InputError(f"unknown flow method {method!r}: use 'dis' or 'farneback'")
     t_len, h, w, _ = frames.shape
     out = np.zeros((t_len, h, w), dtype=np.float32)
     if t_len == 1:
@@ -162,9 +157,9 @@ def flow_magnitude(frames: np.ndarray, *, method: FlowMethod = "dis") -> np.ndar
         def flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return cv2.calcOpticalFlowFarneback(a, b, None, *_FARNEBACK, 0)
 
-    prev = _gray(cv2, frames[0])
+    prev = _grey(cv2, frames[0])
     for t in range(t_len - 1):
-        nxt = _gray(cv2, frames[t + 1])
+        nxt = _grey(cv2, frames[t + 1])
         f = flow(prev, nxt)
         # float64 and IEEE-exact operations: cv2.magnitude's SIMD and scalar paths round tiny values
         # (~1e-9 px) differently depending on memory alignment, so it differed from run to run
@@ -183,55 +178,55 @@ def default_sigma(height: int, width: int) -> float:
 
 def quantise(
     magnitude: np.ndarray,
-    levels: int = 4,
+    bins: int = 4,
     *,
     sigma: float | None = None,
     sigma_t: float = 1.0,
     percentile: float = 99.0,
     min_motion: float = 0.5,
 ) -> np.ndarray:
-    """Smooth, normalise and quantise a speed map into ``levels`` values.
+    """Smooth, normalise and quantise a speed map into ``bins`` values.
 
     Args:
         magnitude: ``(T, H, W)`` speed, pixels per frame (from :func:`flow_magnitude`).
-        levels: number of output values, at least 2: ``0, 1/(levels-1), ..., 1``.
+        bins: number of output values, at least 2: ``0, 1/(bins-1), ..., 1``.
         sigma: spatial Gaussian smoothing in pixels; ``None`` for :func:`default_sigma`; 0 for none.
         sigma_t: temporal Gaussian smoothing in frames (ignored for a single frame); 0 for none.
         percentile: the smoothed speed at this percentile of the whole video maps to 1.
         min_motion: floor of that divisor, pixels per frame, so that a still video's flow noise
-            stays at level 0 rather than being stretched over all levels.
+            stays in bin 0 rather than being stretched over all bins.
 
     Returns:
-        ``(T, H, W) float32`` in [0, 1]: ``min(floor(levels * s / d), levels - 1) / (levels - 1)``
-        with ``s`` the smoothed speed and ``d = max(percentile of s, min_motion)``. Only the levels
-        the video reaches occur (a still video is all 0); a ramp reaches all ``levels``. Scaling
+        ``(T, H, W) float32`` in [0, 1]: ``min(floor(bins * s / d), bins - 1) / (bins - 1)``
+        with ``s`` the smoothed speed and ``d = max(percentile of s, min_motion)``. Only the bins
+        the video reaches occur (a still video is all 0); a ramp reaches all ``bins``. Scaling
         the speed of a video (above the floor) gives the same result: the structure is normalised.
     """
-    levels = _check_levels(levels)
+    bins = _check_bins(bins)
     m = np.asarray(magnitude, dtype=np.float32)
     if m.ndim != 3 or 0 in m.shape:
-        raise PatchvidError(f"magnitude must have shape (T, H, W), got {m.shape}")
+        raise InputError(f"magnitude must have shape (T, H, W), got {m.shape}")
     if not np.isfinite(m).all():
-        raise PatchvidError("magnitude has NaN or infinite values")
+        raise InputError("magnitude has NaN or infinite values")
     if not 0 < percentile <= 100:
-        raise PatchvidError(f"percentile must be in (0, 100], got {percentile}")
+        raise InputError(f"percentile must be in (0, 100], got {percentile}")
     if min_motion <= 0:
-        raise PatchvidError(f"min_motion must be positive, got {min_motion}")
+        raise InputError(f"min_motion must be positive, got {min_motion}")
     t_len, h, w = m.shape
     s = default_sigma(h, w) if sigma is None else float(sigma)
     st = float(sigma_t) if t_len > 1 else 0.0
     if s < 0 or st < 0:
-        raise PatchvidError(f"smoothing must not be negative, got sigma={s}, sigma_t={st}")
+        raise InputError(f"smoothing must not be negative, got sigma={s}, sigma_t={st}")
     if s > 0 or st > 0:
         m = ndi.gaussian_filter(m, (st, s, s), mode="nearest")
     scale = max(float(np.percentile(m, percentile)), float(min_motion))
-    index = np.clip(np.floor(m * (levels / scale)), 0, levels - 1)
-    return (index / (levels - 1)).astype(np.float32)
+    index = np.clip(np.floor(m * (bins / scale)), 0, bins - 1)
+    return (index / (bins - 1)).astype(np.float32)
 
 
 def motion_structure(
     frames: np.ndarray,
-    levels: int = 4,
+    bins: int = 4,
     *,
     method: FlowMethod = "dis",
     sigma: float | None = None,
@@ -243,42 +238,42 @@ def motion_structure(
 
     Args:
         frames: ``(T, H, W, C) uint8`` video (C = 3 RGB; 1 and 4 work too).
-        levels, sigma, sigma_t, percentile, min_motion: as in :func:`quantise`.
+        bins, sigma, sigma_t, percentile, min_motion: as in :func:`quantise`.
         method: as in :func:`flow_magnitude`.
 
     Returns:
-        ``(T, H, W) float32`` in [0, 1] with at most ``levels`` distinct values: 0 still, 1 the
+        ``(T, H, W) float32`` in [0, 1] with at most ``bins`` distinct values: 0 still, 1 the
         video's fastest motion. A 1-frame input is all 0.
     """
-    levels = _check_levels(levels)
-    return quantise(flow_magnitude(frames, method=method), levels, sigma=sigma, sigma_t=sigma_t,
+    bins = _check_bins(bins)
+    return quantise(flow_magnitude(frames, method=method), bins, sigma=sigma, sigma_t=sigma_t,
                     percentile=percentile, min_motion=min_motion)
 
 
-def label_structure(frames: np.ndarray, levels: int | None = None) -> np.ndarray:
+def label_structure(frames: np.ndarray, bins: int | None = None) -> np.ndarray:
     """The structure of a colour-coded label video (a sketch): one level per colour.
 
     Colours are snapped to a small palette: pixels are binned at 5 bits per channel; from the most
     common bin down, a bin within RGB distance 40 of an already chosen palette colour joins it,
     otherwise it starts a new one. This absorbs compression noise and chroma bleeding at edges. The
-    palette is then the ``levels`` most common colours, or, with ``levels=None``, every colour that
+    palette is then the ``bins`` most common colours, or, with ``bins=None``, every colour that
     covers at least 1% of the pixels. Each pixel takes its nearest palette colour, and the palette is
     ordered by luminance (Rec. 601; ties by RGB): darkest 0, brightest 1.
 
     Args:
-        frames: ``(T, H, W, C) uint8`` label video, C = 3 (RGB), 1 (gray) or 4 (alpha ignored).
-        levels: how many colours the sketch has (at least 2); ``None`` to find them.
+        frames: ``(T, H, W, C) uint8`` label video, C = 3 (RGB), 1 (grey) or 4 (alpha ignored).
+        bins: how many colours the sketch has (at least 2); ``None`` to find them.
 
     Returns:
         ``(T, H, W) float32`` in [0, 1]: palette colour ``k`` (by luminance) of ``n`` maps to
         ``k / (n - 1)``; a single colour maps to 0.
 
     Raises:
-        PatchvidError: bad frames or levels, or fewer distinct colours than ``levels``.
+        PatchvidError: bad frames or bins, or fewer distinct colours than ``bins``.
     """
     frames = _check_frames(frames, "label frames")
-    if levels is not None:
-        levels = _check_levels(levels)
+    if bins is not None:
+        bins = _check_bins(bins)
     rgb = frames[..., :3] if frames.shape[-1] >= 3 else np.repeat(frames, 3, axis=-1)
     codes = ((rgb[..., 0].astype(np.int32) >> 3) << 10) | ((rgb[..., 1].astype(np.int32) >> 3) << 5) | (
         rgb[..., 2].astype(np.int32) >> 3)
@@ -303,14 +298,14 @@ def label_structure(frames: np.ndarray, levels: int | None = None) -> np.ndarray
     weight = counts[used].astype(np.float64)
     sizes = np.bincount(member, weights=weight, minlength=len(seeds))
     by_size = np.argsort(-sizes, kind="stable")
-    if levels is None:
+    if bins is None:
         keep = by_size[sizes[by_size] >= _MIN_SHARE * flat.size]
         if len(keep) == 0:
             keep = by_size[:1]
     else:
-        if len(seeds) < levels:
-            raise PatchvidError(f"the label video has {len(seeds)} distinct colour(s), fewer than levels={levels}")
-        keep = by_size[:levels]
+        if len(seeds) < bins:
+            raise InputError(f"the label video has {len(seeds)} distinct colour(s), fewer than bins={bins}")
+        keep = by_size[:bins]
     palette = np.stack([np.bincount(member, weights=weight * means[:, c], minlength=len(seeds))[keep] / sizes[keep]
                         for c in range(3)], 1)
 

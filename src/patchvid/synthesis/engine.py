@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import InputError
 from .patches import fold_nnf, patch_grid, patches_touching
 from .patchmatch import PatchMatch, upsample_nnf
 from .resize import resize
 from .search import ExactSearch, Match, PatchSearch
+from .settings import SEARCHES, EngineSettings
 
-SEARCHES = ("auto", "exact", "patchmatch")
 # "auto" searches exhaustively while (query patches x key patches) stays below this (about 1000
 # patches a side: the coarsest levels, which shape the whole output) and uses PatchMatch above. On
 # 7 real clips x 4 seeds at 8x36x64 the output's nearest-input-patch distance was 1.026x exact
@@ -39,6 +40,7 @@ EXACT_PAIRS_LIMIT = 10**6
 PARALLEL_VOXELS = 200_000
 
 Patch = tuple[int, int, int]
+__all__ = ["EngineSettings", "Guides", "Holes", "LevelReport", "level_threads", "search_per_level", "synthesize"]
 
 
 @contextlib.contextmanager
@@ -64,51 +66,6 @@ def level_threads(voxels: int, device: torch.device) -> Iterator[None]:
         torch.set_num_threads(before_torch)
         if numba is not None:
             numba.set_num_threads(before_numba)
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """How each level is solved.
-
-    Attributes:
-        patch: ``(pt, ph, pw)`` patch size; it must fit every level.
-        iterations: search-and-fold rounds at each level but the coarsest.
-        coarsest_iterations: rounds at the coarsest level (more makes a sample copy the input).
-        reduce: voting rule: ``"median"``, ``"mean"`` or ``"gaussian"``.
-        alpha: completeness weight, ``None`` for plain nearest neighbours.
-        large_voxels: levels whose output has more voxels (T*H*W) than this run at most
-            ``large_iterations`` rounds (``None``: no limit). The reference code's rule for large
-            inputs: a finer level's first round starts from the coarser level's field and already
-            lands within a few per cent of exact search, and the level above refines it again.
-        large_iterations: rounds at those levels.
-        huge_voxels: levels with more output voxels than this use ``huge_patch`` (each dimension
-            at most ``patch``'s; ``None``: never), as the reference code does above 7.5 M voxels.
-        huge_patch: the smaller patch of those levels.
-    """
-
-    patch: Patch = (3, 7, 7)
-    iterations: int = 5
-    coarsest_iterations: int = 1
-    reduce: str = "median"
-    alpha: float | None = None
-    large_voxels: int | None = None
-    large_iterations: int = 1
-    huge_voxels: int | None = None
-    huge_patch: Patch = (3, 5, 5)
-
-    def level_patch(self, shape: tuple[int, int, int]) -> Patch:
-        """The patch used at a level whose output is ``(T, H, W)``."""
-        if self.huge_voxels is not None and math.prod(shape) > self.huge_voxels:
-            return tuple(min(a, b) for a, b in zip(self.patch, self.huge_patch))  # type: ignore[return-value]
-        return self.patch
-
-    def level_iterations(self, shape: tuple[int, int, int], coarsest: bool) -> int:
-        """Search-and-vote rounds at a level whose output is ``(T, H, W)``."""
-        if coarsest:
-            return self.coarsest_iterations
-        if self.large_voxels is not None and math.prod(shape) > self.large_voxels:
-            return min(self.iterations, self.large_iterations)
-        return self.iterations
 
 
 @dataclass
@@ -157,7 +114,7 @@ class Holes:
             grid = allowed.shape
             allowed = ~hole[t : t + grid[0], h : h + grid[1], w : w + grid[2]]
         if not allowed.any():
-            raise ValueError(f"the hole leaves no key patch at a level of shape {tuple(hole.shape)}")
+            raise InputError(f"the hole leaves no key patch at a level of shape {tuple(hole.shape)}")
         return allowed
 
 
@@ -183,7 +140,7 @@ def search_per_level(
     """The search each level uses: ``"exact"``, ``"patchmatch"``, or ``"auto"`` (exact where the
     number of patch pairs is at most :data:`EXACT_PAIRS_LIMIT`, PatchMatch above)."""
     if name not in SEARCHES:
-        raise ValueError(f"unknown search {name!r}; use one of {SEARCHES}")
+        raise InputError(f"unknown search {name!r}; use one of {', '.join(SEARCHES)}")
     exact, approximate = ExactSearch(), PatchMatch()
 
     def choose(level: int) -> PatchSearch:
@@ -264,7 +221,7 @@ def synthesize(
                     q_in, k_in, patch, alpha=settings.alpha, init=start, seed=level_seed(seed, level, it), **extra
                 )
                 del start, q_in, k_in
-                query = _keep_known(fold_nnf(value, match.nnf, patch, settings.reduce), holes, level)
+                query = _keep_known(fold_nnf(value, match.nnf, patch, settings.vote), holes, level)
             del key_first
         if match is not None:
             previous = (match.nnf, key_grid, patch)

@@ -3,7 +3,7 @@
 The recipe: the input's pyramid is the key and the value, and the output has the input's size.
 At every level the voxels outside the (resized, slightly grown) mask are put back after each vote,
 so only the masked region is synthesized, and no key/value patch that touches the mask may be used
-(:class:`~patchvid.engine.Holes`): the hole is filled only with what is outside it, coherently in
+(:class:`~patchvid.synthesis.engine.Holes`): the hole is filled only with what is outside it, coherently in
 space and time because patches are space-time blocks.
 
 What starts inside the hole steers what appears there:
@@ -16,19 +16,21 @@ What starts inside the hole steers what appears there:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .engine import Holes, LevelReport, search_per_level, synthesize
-from .errors import PatchvidError
-from .generate import GenerateSettings, as_video, engine_settings, keep_layout, plan, to_frames, to_tensor
-from .pyramid import build_pyramid
+from ..errors import InputError
+from ..frames import as_video, to_tensor
+from ..synthesis.engine import Holes, LevelReport
+from ..synthesis.planning import plan
+from ..synthesis.problem import Problem, input_pyramid, solve
+from ..synthesis.pyramid import build_pyramid
+from ..synthesis.settings import GenerateSettings
+from .settings import FILLS, inpaint_settings
 
-FILLS = ("cue", "smooth")
 # a coarse voxel belongs to the hole when the resized mask reaches this: any influence of the hole
 # (its content would leak into kept voxels and key patches otherwise)
 HOLE_THRESHOLD = 0.01
@@ -36,7 +38,7 @@ HOLE_THRESHOLD = 0.01
 
 def check_mask(mask: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """``mask`` as ``(T, H, W) bool`` for a video of ``shape`` ``(T, H, W)``: a single ``(H, W)``
-    mask is used for every frame. Raises :class:`PatchvidError` naming the sizes when it does not
+    mask is used for every frame. Raises :class:`InputError` naming the sizes when it does not
     fit, and when it is empty or covers everything."""
     mask = np.asarray(mask).astype(bool)
     t, h, w = shape
@@ -44,28 +46,47 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
         mask = mask[0]
     if mask.ndim == 2:
         if mask.shape != (h, w):
-            raise PatchvidError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the input is {w}x{h}")
+            raise InputError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the input is {w}x{h}")
         mask = np.broadcast_to(mask, shape).copy()  # a view of one frame would be read-only
     elif mask.ndim != 3:
-        raise PatchvidError(f"the mask must be (H, W) or (T, H, W), got shape {mask.shape}")
+        raise InputError(f"the mask must be (H, W) or (T, H, W), got shape {mask.shape}")
     elif mask.shape[1:] != (h, w):
-        raise PatchvidError(f"the mask is {mask.shape[2]}x{mask.shape[1]} but the input is {w}x{h}")
+        raise InputError(f"the mask is {mask.shape[2]}x{mask.shape[1]} but the input is {w}x{h}")
     elif mask.shape[0] != t:
-        raise PatchvidError(f"the mask has {mask.shape[0]} frames but the input has {t}")
+        raise InputError(f"the mask has {mask.shape[0]} frames but the input has {t}")
     if not mask.any():
-        raise PatchvidError("the mask is empty: nothing to fill (white marks the region to fill)")
+        raise InputError("the mask is empty: nothing to fill (white marks the region to fill)")
     if mask.all():
-        raise PatchvidError("the mask covers everything: nothing is left to fill it from")
+        raise InputError("the mask covers everything: nothing is left to fill it from")
     return np.ascontiguousarray(mask)
 
 
-def inpaint_settings(fill: str = "cue", shape: tuple[int, int, int] | None = None) -> GenerateSettings:
-    """No noise, no completeness weight; for ``"cue"`` a pyramid that keeps the cue
-    (:func:`~patchvid.generate.keep_layout`; with the default 15 px coarsest level a balloon-sized
-    cue vanished, measured in benchmarks/edit_sheets.py). Removal keeps the full pyramid: the larger
-    the hole, the coarser the level that must invent its content."""
-    settings = GenerateSettings(noise=0.0)
-    return keep_layout(settings, shape) if fill == "cue" and shape is not None else settings
+def prepare_inpaint(
+    frames: np.ndarray, mask: np.ndarray, *, fill: str = "cue", settings: GenerateSettings | None = None
+) -> Problem:
+    """The inpainting problem: the input's pyramid as key and value, holes that keep everything
+    outside the (grown) mask and forbid key patches touching it, noise only inside it, and the
+    input pasted back outside the mask at the end (see :func:`inpaint`)."""
+    if fill not in FILLS:
+        raise InputError(f"unknown fill {fill!r}; use one of {', '.join(FILLS)}")
+    video, image = as_video(frames)
+    hole_np = check_mask(mask, video.shape[:3])
+    settings = (settings or inpaint_settings(fill, video.shape[:3])).replace(scale=(1.0, 1.0, 1.0))
+    p = plan(video.shape[:3], settings)
+    x = to_tensor(video, p.device)
+    hole = torch.from_numpy(hole_np).to(p.device)
+    if fill == "smooth":
+        x = smooth_fill(x, hole)
+    values = input_pyramid(x, p)
+    grown = [hole] + [m[0] > HOLE_THRESHOLD for m in build_pyramid(hole[None].float(), p.levels.input)[1:]]
+    holes = Holes([g[None].float() for g in grown], values, grown)
+
+    def paste_known(result: np.ndarray) -> np.ndarray:
+        result[~hole_np] = video[~hole_np]  # exact, not only to rounding
+        return result
+
+    return Problem(p, values, values[-1], noise=settings.noise, noise_where=holes.fill[-1], holes=holes,
+                   finish=paste_known, image=image)
 
 
 def inpaint(
@@ -86,46 +107,16 @@ def inpaint(
         fill: ``"cue"`` (the colours inside the mask steer the result) or ``"smooth"`` (remove).
         seed: seeds the searches and the noise (``noise`` setting, 0 by default; with noise, seeds
             give different fillings).
-        settings: starting settings (default :func:`inpaint_settings`); ``overrides`` replace fields.
+        settings: starting settings (default :func:`~patchvid.tasks.settings.inpaint_settings`);
+            ``overrides`` replace fields by name.
         on_level: progress callback per pyramid level.
 
     Returns:
         frames of the input's shape; outside the mask exactly the input.
     """
-    if fill not in FILLS:
-        raise PatchvidError(f"unknown fill {fill!r}; use one of {', '.join(FILLS)}")
-    video, image = as_video(frames)
-    hole_np = check_mask(mask, video.shape[:3])
-    settings = dataclasses.replace(
-        settings or inpaint_settings(fill, video.shape[:3]), scale=(1.0, 1.0, 1.0), **overrides
-    )
-    p = plan(video.shape[:3], settings)
-    x = to_tensor(video, p.device)
-    hole = torch.from_numpy(hole_np).to(p.device)
-    if fill == "smooth":
-        x = smooth_fill(x, hole)
-    values = build_pyramid(x, p.levels.input)
-    grown = [hole] + [m[0] > HOLE_THRESHOLD for m in build_pyramid(hole[None].float(), p.levels.input)[1:]]
-    holes = Holes([g[None].float() for g in grown], values, grown)
-    initial = values[-1]
-    if settings.noise > 0:  # noise only where something is synthesized
-        generator = torch.Generator(device="cpu").manual_seed(seed)
-        noise = torch.randn(initial.shape, generator=generator).to(p.device) * settings.noise
-        initial = initial + noise * holes.fill[-1]
-    search = search_per_level(settings.search, p.levels.output, p.levels.input, p.patch)
-    out = synthesize(
-        initial,
-        values,
-        p.levels.output,
-        engine_settings(settings, p.patch),
-        search,
-        seed=seed,
-        on_level=on_level,
-        holes=holes,
-    )
-    result = to_frames(out)
-    result[~hole_np] = video[~hole_np]  # exact, not only to rounding
-    return result[0] if image else result
+    video, _ = as_video(frames)
+    settings = (settings or inpaint_settings(fill, video.shape[:3])).replace(**overrides)
+    return solve(prepare_inpaint(frames, mask, fill=fill, settings=settings), seed, on_level)
 
 
 def smooth_fill(video: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -143,7 +134,7 @@ def _push_pull(weighted: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         return value
     shape = weight.shape[1:]
     if max(shape) <= 1:
-        raise ValueError("nothing known to fill from")
+        raise InputError("nothing known to fill from")
     kernel = tuple(2 if n > 1 else 1 for n in shape)
     coarse_weighted = F.avg_pool3d(weighted[None], kernel, ceil_mode=True)[0]
     coarse_weight = F.avg_pool3d(weight[None], kernel, ceil_mode=True)[0]

@@ -1,0 +1,367 @@
+"""The one command runner: the steps every sub-command goes through, in order.
+
+1. :class:`Run` checks every output path (kind, collisions, existing files, the inputs) before any work;
+2. :meth:`Run.read` and :meth:`Run.read_mask` read the inputs (memory checked before decoding,
+   ``--start/--end/--max-size`` applied, notes printed);
+3. the handler prepares its task (a library call);
+4. :meth:`Run.check` estimates memory and refuses what would not fit (and an image file name for a
+   multi-frame output);
+5. :meth:`Run.solve` solves a prepared problem with progress per level;
+6. :meth:`Run.write` writes each output atomically;
+7. :meth:`Run.finish` writes the contact sheet and the JSON record (one schema for every command).
+
+Handlers hold no algorithm: they parse, call the library, and hand the results to the runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import PatchvidError, ResourceError
+from ..media import (
+    DEFAULT_FPS,
+    Video,
+    check_frames_fit,
+    check_output,
+    output_kind,
+    probe_video,
+    read_video,
+    write_text,
+    write_video,
+)
+from ..synthesis.resize import fit_size, resize_frames
+
+SIZE_HINT = "use a smaller --max-size or a shorter time range"
+
+
+def fail(message: str) -> None:
+    """Stop the command with a one-line error."""
+    raise PatchvidError(message)
+
+
+class Progress:
+    """Progress lines on stderr, each with the time since the command started."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{self.elapsed():7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, where the OS says; ``None`` when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(needed: int, what: str, hint: str = SIZE_HINT) -> None:
+    """Refuse a request whose estimated memory exceeds what is available, before starting it."""
+    available = available_memory()
+    if available is not None and needed > 0.9 * available:
+        raise ResourceError(
+            f"{what} needs about {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
+        )
+
+
+def numbered_outputs(output: str, count: int) -> list[Path]:
+    """Output paths for ``count`` samples: the path itself for one sample; for more, the path with
+    ``_000``, ``_001``, ... before the extension, or the path as a pattern when it holds ``{}``,
+    ``{i}`` or ``%d``-style placeholders."""
+    if "{" in output:
+        paths = [Path(output.format(i, i=i)) for i in range(count)]
+    elif re.search(r"%0?\d*d", output):
+        paths = [Path(output % i) for i in range(count)]
+    elif count == 1:
+        return [Path(output)]
+    else:
+        p = Path(output)
+        paths = [p.with_name(f"{p.stem}_{i:03d}{p.suffix}") for i in range(count)]
+    if len(set(paths)) != count:
+        fail(f"the output pattern {output!r} does not give {count} different names")
+    return paths
+
+
+def record_path(output: Path) -> Path:
+    """Where an output's record goes by default: ``OUTPUT.json`` beside it."""
+    return output.with_name(output.name.rstrip("/") + ".json")
+
+
+def sheet_frames(frames: np.ndarray, columns: int = 6) -> np.ndarray:
+    """The few frames a contact sheet shows, so that samples need not stay in memory."""
+    frames = frames[None] if frames.ndim == 3 else frames
+    return frames[np.unique(np.linspace(0, len(frames) - 1, min(columns, len(frames))).round().astype(int))]
+
+
+def plan_record(plan) -> dict:
+    """A plan as a JSON record: sizes, patch, levels, device and the memory estimate."""
+    return {
+        "output_frames_height_width": list(plan.output_shape),
+        "patch": list(plan.patch),
+        "levels_input": [list(s) for s in plan.levels.input],
+        "levels_output": [list(s) for s in plan.levels.output],
+        "device": str(plan.device),
+        "estimated_bytes": plan.estimated_bytes,
+    }
+
+
+class Run:
+    """One run of a sub-command.
+
+    Args:
+        args: the parsed command line (``quiet``, ``overwrite``, ``report`` and, where the command
+            has them, ``start``, ``end``, ``max_size``, ``fps``, ``sheet``).
+        command: the sub-command's name.
+        inputs: every path the command reads (no output may overwrite one).
+        outputs: the media outputs, one record each unless ``--report`` asks for one of all.
+        records: ``False`` writes a record only when ``--report`` asks (commands with no media output).
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        command: str,
+        inputs: Sequence[str | os.PathLike],
+        outputs: Sequence[Path] = (),
+        records: bool = True,
+    ):
+        self.args = args
+        self.command = command
+        self.progress = Progress(getattr(args, "quiet", False))
+        self.outputs = [Path(p) for p in outputs]
+        self.inputs: dict[str, dict] = {}
+        self.samples: list[dict] = []
+        self.sheet_rows: list[np.ndarray] = []
+        self.plan = None
+        self.sheet = Path(args.sheet) if getattr(args, "sheet", None) else None
+        report = getattr(args, "report", None)
+        self.reports = [Path(report)] if report else [record_path(o) for o in self.outputs] if records else []
+        for path in self.outputs:
+            output_kind(path)
+        if self.sheet is not None and output_kind(self.sheet) != "image":
+            fail(f"--sheet needs an image file name (.png, .jpg), got {self.sheet}")
+        written = self.outputs + self.reports + ([self.sheet] if self.sheet else [])
+        if len({p.resolve() for p in written}) != len(written):
+            fail("the report or sheet would overwrite an output")
+        for path in self.reports:
+            if path.is_dir():
+                fail(f"--report {path} is a folder")
+        for path in written:
+            check_output(path, list(inputs), getattr(args, "overwrite", False))
+
+    # ----------------------------------------------------------------------------------- inputs
+
+    def read(
+        self,
+        path: str,
+        role: str = "input",
+        *,
+        time_range: bool = True,
+        shrink: bool = True,
+        min_frames: int = 1,
+        purpose: str = "",
+    ) -> Video:
+        """Read an input (the time range and ``--max-size`` of the command line unless told not to),
+        after checking that its decoded frames fit in memory; refuse fewer than ``min_frames``
+        frames, naming the ``purpose``."""
+        start, end = (self.args.start, self.args.end) if time_range and hasattr(self.args, "start") else (None, None)
+        max_size = getattr(self.args, "max_size", None) if shrink else None
+        probed = probe_video(path)
+        if probed is not None:
+            frames, height, width = probed
+            check_memory(frames * height * width * 3, f"decoding {path} ({frames} frames of {width}x{height})",
+                         "give a shorter --start/--end range")
+        video = read_video(path, start, end)
+        for note in video.notes:
+            self.progress(f"note: {note}")
+        t, h, w = video.shape
+        nh, nw = fit_size(h, w, max_size)
+        if (nh, nw) != (h, w):
+            self.progress(f"shrinking {w}x{h} to {nw}x{nh} (--max-size {max_size})")
+            video.frames = resize_frames(video.frames, nh, nw)
+        if video.is_image and min_frames > 1 or t < min_frames:
+            got = "a single image" if video.is_image else f"{t} frames"
+            fail(f"{path} is {got}: {purpose} needs a clip of at least {min_frames} frames")
+        what = "image" if video.is_image else f"{t} frames"
+        self.progress(f"read {path}: {what} of {nw}x{nh}" + (f" at {video.fps} fps" if video.fps else ""))
+        self.inputs[role] = {
+            "path": str(Path(path).resolve()),
+            "start": start,
+            "end": end,
+            "max_size": max_size,
+            "frames_height_width": list(video.shape),
+            "fps": str(video.fps) if video.fps else None,
+        }
+        if self.sheet is not None:
+            self.sheet_rows.append(sheet_frames(video.frames))
+        return video
+
+    def read_mask(self, path: str, like: Video, what: str = "the input", time_range: bool = True) -> np.ndarray:
+        """A mask for ``like``: ``(H, W) bool`` (an image, or a one-frame clip, for every frame) or
+        ``(T, H, W) bool``; white (grey >= 128) selects. A video mask is cut to the command's time
+        range; a mask drawn at the input's full size is shrunk with it when ``--max-size`` shrank it."""
+        start, end = (self.args.start, self.args.end) if time_range and hasattr(self.args, "start") else (None, None)
+        mask = read_video(path, start, end)
+        for note in mask.notes:
+            self.progress(f"note: {note}")
+        t, h, w = like.shape
+        mt, mh, mw = mask.shape
+        max_size = getattr(self.args, "max_size", None)
+        if (mh, mw) != (h, w):
+            if max_size is not None and fit_size(mh, mw, max_size) == (h, w):
+                mask.frames = resize_frames(mask.frames, h, w)
+            else:
+                fail(f"the mask {path} is {mw}x{mh} but {what} is {w}x{h}")
+        if not mask.is_image and mt != 1 and mt != t:
+            fail(f"the mask {path} has {mt} frames but {what} has {t}: give one image or a video of the same length")
+        selected = mask.frames.mean(axis=-1) >= 128
+        if not selected.any():
+            fail(f"the mask {path} is empty: it selects nothing (white, grey 128 or brighter, selects)")
+        return selected[0] if selected.shape[0] == 1 else selected
+
+    def rate(self, video: Video) -> Fraction:
+        """The input's frame rate, or 25 fps (with a note) when it stores none."""
+        if video.fps:
+            return video.fps
+        self.progress(f"note: the input stores no frame rate; using {DEFAULT_FPS} fps")
+        return DEFAULT_FPS
+
+    # ----------------------------------------------------------------------------------- work
+
+    def check(self, problem) -> None:
+        """Refuse a prepared problem whose output an image file cannot hold or whose memory would
+        not fit; say what will be made."""
+        self.plan = p = problem.plan
+        t, h, w = problem.output_shape
+        self.check_frames_fit(t)
+        check_memory(p.estimated_bytes, f"{self.command} to {t}x{h}x{w}")
+        self.progress(f"output {t} frames of {w}x{h}, patch {p.patch}, {len(p.levels)} levels, {p.device}")
+
+    def check_frames_fit(self, frames: int) -> None:
+        """Refuse, before the work, an output file that cannot hold ``frames`` frames."""
+        for path in self.outputs:
+            check_frames_fit(path, frames)
+
+    def solve(self, problem, seed: int) -> np.ndarray:
+        """Solve ``problem`` with ``seed``, a progress line per level; the frames it returns."""
+        from ..synthesis.problem import solve
+
+        levels: list[dict] = []
+        n, i = len(problem.plan.levels), len(self.samples)
+        which = f"sample {i + 1}/{len(self.outputs)} " if len(self.outputs) > 1 else ""
+
+        def on_level(r) -> None:
+            levels.append(dataclasses.asdict(r))
+            self.progress(f"{which}level {n - r.level}/{n} {r.shape[0]}x{r.shape[1]}x{r.shape[2]}: {r.seconds:.2f}s")
+
+        started = time.perf_counter()
+        frames = solve(problem, seed, on_level)
+        self.samples.append({"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels})
+        return frames
+
+    def write(self, path: Path, frames: np.ndarray, like: Video | None = None, fps: Fraction | None = None) -> None:
+        """Write one output atomically at ``fps`` (default ``--fps``, else ``like``'s rate, else 25 fps
+        with a note); an image input's one-frame result stays an image."""
+        frames = frames[0] if like is not None and like.is_image and frames.ndim == 4 and len(frames) == 1 else frames
+        rate = fps or getattr(self.args, "fps", None) or (like.fps if like is not None else None)
+        many = frames.ndim == 4 and len(frames) > 1
+        if rate is None and many and output_kind(path) in ("video", "gif"):
+            self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
+        for note in write_video(path, frames, rate):
+            self.progress(f"note: {note}")
+        if self.sheet is not None:
+            self.sheet_rows.append(sheet_frames(frames))
+        index = len([s for s in self.samples if "output" in s])
+        if index == len(self.samples):
+            self.samples.append({})
+        sample = self.samples[index]
+        sample["output"] = str(path)
+        sample["output_fps"] = str(Fraction(rate).limit_denominator(1_000_000)) if rate else None
+        details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
+        details += [f"seed {sample['seed']}"] if "seed" in sample else []
+        details += [f"{sample['seconds']:.1f}s"] if "seconds" in sample else []
+        self.progress(f"wrote {path}" + (f" ({', '.join(details)})" if details else ""))
+
+    def say(self, text: str, quiet_too: bool = False) -> None:
+        """A result on stdout (a seam ratio); ``-q`` silences it unless ``quiet_too`` (the score
+        table, which is the command's result)."""
+        if quiet_too or not getattr(self.args, "quiet", False):
+            print(text, flush=True)
+
+    # ----------------------------------------------------------------------------------- records
+
+    def finish(self, options: dict | None = None, settings=None, **results) -> None:
+        """Write the contact sheet (if asked) and the JSON record: one for all outputs with
+        ``--report``, else one beside each output holding its own sample."""
+        if self.sheet is not None:
+            from ..pictures import contact_sheet
+
+            write_video(self.sheet, contact_sheet(self.sheet_rows))
+            self.progress(f"wrote {self.sheet} (inputs, then the outputs)")
+        base = self.header() | {
+            "inputs": self.inputs,
+            "options": options or {},
+            "settings": dataclasses.asdict(settings) if settings is not None else None,
+            "plan": plan_record(self.plan) if self.plan is not None else None,
+        }
+        if getattr(self.args, "report", None):
+            write_text(self.reports[0], _json(base | {"samples": self.samples} | results))
+            return
+        for path, sample in zip(self.reports, self.samples):
+            write_text(path, _json(base | {"samples": [sample]} | results))
+
+    def header(self) -> dict:
+        """What every record starts with: the version, the command line, when, and where it ran."""
+        import torch
+
+        argv = sys.argv[1:]
+        return {
+            "patchvid": __version__,
+            "command": "patchvid " + " ".join(argv) if argv[:1] == [self.command] else f"patchvid {self.command}",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "environment": {"python": platform.python_version(), "torch": torch.__version__,
+                            "machine": platform.machine()},
+        }
+
+
+def _json(record: dict) -> str:
+    return json.dumps(_finite(record), indent=2, default=str) + "\n"
+
+
+def _finite(value):
+    """JSON has no infinity or NaN: those become ``None``."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
