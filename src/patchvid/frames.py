@@ -32,6 +32,7 @@ def as_video(
     channels: Sequence[int] = (3,),
     any_dtype: bool = False,
     min_frames: int = 1,
+    image: bool = True,
 ) -> tuple[np.ndarray, bool]:
     """``frames`` as ``(T, H, W, C)`` and whether it was an image (``(H, W, C)``, read as one frame).
 
@@ -41,24 +42,25 @@ def as_video(
         channels: the channel counts accepted (RGB by default).
         any_dtype: accept any numeric dtype, not only ``uint8``.
         min_frames: refuse fewer frames than this.
+        image: accept an ``(H, W, C)`` image (as one frame).
 
     Raises:
         InputError: not a numpy array of that layout, an empty axis, or too few frames.
     """
     if not isinstance(frames, np.ndarray):
         raise InputError(f"{name} must be a numpy array, not {type(frames).__name__}")
-    image = frames.ndim == 3
-    video = frames[None] if image else frames
+    is_image = frames.ndim == 3 and image
+    video = frames[None] if is_image else frames
     dtype_ok = np.issubdtype(video.dtype, np.number) if any_dtype else video.dtype == np.uint8
     if video.ndim != 4 or video.shape[-1] not in channels or not dtype_ok or 0 in video.shape:
         c = "C" if len(channels) > 1 else channels[0]
-        layout = f"(T, H, W, {c}) or (H, W, {c})"
+        layout = f"(T, H, W, {c}) or (H, W, {c})" if image else f"(T, H, W, {c})"
         kind = "numbers" if any_dtype else "uint8"
         raise InputError(f"{name} must be {layout} {kind} with no empty axis, got {frames.shape} {frames.dtype}")
     if video.shape[0] < min_frames:
-        got = "an image" if image else f"{video.shape[0]} frames"
+        got = "an image" if is_image else f"{video.shape[0]} frames"
         raise InputError(f"{name} must have at least {min_frames} frames, got {got}")
-    return video, image
+    return video, is_image
 
 
 def check_volume(volume: np.ndarray, name: str) -> np.ndarray:

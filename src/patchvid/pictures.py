@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .resize import resize_frames
+from .synthesis.resize import resize_frames
 
 
 def contact_sheet(

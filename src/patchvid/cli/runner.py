@@ -121,10 +121,13 @@ def sheet_frames(frames: np.ndarray, columns: int = 6) -> np.ndarray:
     return frames[np.unique(np.linspace(0, len(frames) - 1, min(columns, len(frames))).round().astype(int))]
 
 
-def plan_record(plan) -> dict:
-    """A plan as a JSON record: sizes, patch, levels, device and the memory estimate."""
+def plan_record(problem) -> dict:
+    """A prepared problem's plan as a JSON record: the output's size (and the size synthesized, where
+    the output keeps fewer frames), patch, levels, device and the memory estimate."""
+    plan = problem.plan
     return {
-        "output_frames_height_width": list(plan.output_shape),
+        "output_frames_height_width": list(problem.output_shape),
+        "synthesized_frames_height_width": list(plan.output_shape),
         "patch": list(plan.patch),
         "levels_input": [list(s) for s in plan.levels.input],
         "levels_output": [list(s) for s in plan.levels.output],
@@ -160,7 +163,7 @@ class Run:
         self.inputs: dict[str, dict] = {}
         self.samples: list[dict] = []
         self.sheet_rows: list[np.ndarray] = []
-        self.plan = None
+        self.problem = None
         self.sheet = Path(args.sheet) if getattr(args, "sheet", None) else None
         report = getattr(args, "report", None)
         self.reports = [Path(report)] if report else [record_path(o) for o in self.outputs] if records else []
@@ -259,7 +262,8 @@ class Run:
     def check(self, problem) -> None:
         """Refuse a prepared problem whose output an image file cannot hold or whose memory would
         not fit; say what will be made."""
-        self.plan = p = problem.plan
+        self.problem = problem
+        p = problem.plan
         t, h, w = problem.output_shape
         self.check_frames_fit(t)
         check_memory(p.estimated_bytes, f"{self.command} to {t}x{h}x{w}")
@@ -330,7 +334,7 @@ class Run:
             "inputs": self.inputs,
             "options": options or {},
             "settings": dataclasses.asdict(settings) if settings is not None else None,
-            "plan": plan_record(self.plan) if self.plan is not None else None,
+            "plan": plan_record(self.problem) if self.problem is not None else None,
         }
         if getattr(self.args, "report", None):
             write_text(self.reports[0], _json(base | {"samples": self.samples} | results))

@@ -26,6 +26,10 @@ SEARCHES = ("auto", "exact", "patchmatch")
 DEVICES = ("auto", "cpu", "cuda")
 # old spellings of the Python API, kept so that scripts written for them still run
 ALIASES = {"reduce": "vote"}
+# the reference code's rules for large levels, on in every task: one round above 3 M output voxels,
+# 5x5 patches above 7.5 M (BENCHMARKS.md, "Speed")
+LARGE_VOXELS = 3_000_000
+HUGE_VOXELS = 7_500_000
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,9 @@ class EngineSettings:
     coarsest_iterations: int = 1
     vote: str = "median"
     alpha: float | None = None
-    large_voxels: int | None = 3_000_000
+    large_voxels: int | None = None
     large_iterations: int = 1
-    huge_voxels: int | None = 7_500_000
+    huge_voxels: int | None = None
     huge_patch: Shape3 = (3, 5, 5)
 
     def level_patch(self, shape: Shape3) -> Shape3:
@@ -99,8 +103,8 @@ class GenerateSettings:
         search: ``"auto"`` (exact on small levels, PatchMatch on large ones), ``"exact"`` or
             ``"patchmatch"``.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
-        engine: how each level is solved (:class:`EngineSettings`). Images use one-frame patches
-            whatever ``engine.patch`` says.
+        engine: how each level is solved (:class:`EngineSettings`; by default with the reference
+            code's rules for large levels). Images use one-frame patches whatever ``engine.patch`` says.
     """
 
     # 4, not the published 5: on 7 real clips at 13x144x256 (K = 10) it keeps diversity at 0.42 with
@@ -112,7 +116,9 @@ class GenerateSettings:
     coarsest_frames: int = 3
     search: str = "auto"
     device: str = "auto"
-    engine: EngineSettings = field(default_factory=EngineSettings)
+    engine: EngineSettings = field(
+        default_factory=lambda: EngineSettings(large_voxels=LARGE_VOXELS, huge_voxels=HUGE_VOXELS)
+    )
 
     def replace(self, **changes) -> GenerateSettings:
         """A copy with fields of this class or of :class:`EngineSettings` changed by name

@@ -100,7 +100,7 @@ def _cv2():
 
 
 def _check_frames(frames: np.ndarray, what: str = "frames") -> np.ndarray:
-    return as_video(frames, what, channels=(1, 3, 4))[0]
+    return as_video(frames, what, channels=(1, 3, 4), image=False)[0]
 
 
 def _check_bins(bins: int) -> int:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from patchvid.resize import fit_size, resize, resize_frames, resize_matrix
+from patchvid.synthesis.resize import fit_size, resize, resize_frames, resize_matrix
 
 
 def test_identity_at_scale_one():

@@ -4,7 +4,7 @@ with each other, periodicity, and seamless cloning with a known answer."""
 import numpy as np
 import pytest
 
-from patchvid import poisson as P
+from patchvid.classic import poisson as P
 
 
 def volume(shape, seed=0):

@@ -10,9 +10,9 @@ from scipy import ndimage as ndi
 
 from patchvid import read_video, write_video
 from patchvid.errors import PatchvidError
-from patchvid.structure import PIP_OPENCV, flow_magnitude, label_structure, motion_structure, quantise
+from patchvid.tasks.structure import PIP_OPENCV, flow_magnitude, label_structure, motion_structure, quantise
 
-from .conftest import needs_shared_data
+from ..conftest import needs_shared_data
 
 SPEED = 2  # px/frame of the moving square
 
@@ -137,13 +137,13 @@ def test_quantise_smoothing_removes_speckle():
 
 def test_quantise_and_structure_refuse_bad_input(square):
     frames, _ = square
-    for bad in (lambda: quantise(np.zeros((2, 4, 4)), levels=1),
+    for bad in (lambda: quantise(np.zeros((2, 4, 4)), bins=1),
                 lambda: quantise(np.zeros((4, 4))),
                 lambda: quantise(np.full((1, 2, 2), np.nan)),
                 lambda: motion_structure(frames.astype(np.float32)),
                 lambda: motion_structure(frames[0]),
                 lambda: flow_magnitude(frames, method="lucas"),
-                lambda: label_structure(frames, levels=0)):
+                lambda: label_structure(frames, bins=0)):
         with pytest.raises(PatchvidError) as e:
             bad()
         assert "\n" not in str(e.value)
@@ -176,11 +176,11 @@ def test_label_structure_maps_colours_to_levels_by_luminance():
     s = label_structure(video)
     assert s.shape == labels.shape and s.dtype == np.float32
     np.testing.assert_array_equal(s, labels / 2)
-    np.testing.assert_array_equal(label_structure(video, levels=3), s)
-    two = label_structure(video, levels=2)  # the two most common colours: blue ground and the red square
+    np.testing.assert_array_equal(label_structure(video, bins=3), s)
+    two = label_structure(video, bins=2)  # the two most common colours: blue ground and the red square
     assert set(np.unique(two)) == {0.0, 1.0} and (two[labels == 0] == 0).all() and (two[labels == 1] == 1).all()
-    with pytest.raises(PatchvidError, match="fewer than levels=4"):
-        label_structure(video, levels=4)
+    with pytest.raises(PatchvidError, match="fewer than bins=4"):
+        label_structure(video, bins=4)
     assert not label_structure(np.full((2, 8, 8, 3), 90, np.uint8)).any()  # one colour: all 0
 
 

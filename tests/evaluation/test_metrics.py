@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from patchvid import metrics
 from patchvid.errors import PatchvidError
-from patchvid.generate import to_tensor
-from patchvid.patches import unfold
+from patchvid.evaluation import metrics
+from patchvid.evaluation.resources import ResourceMeter
+from patchvid.frames import to_tensor
+from patchvid.synthesis.patches import unfold
 
-from .conftest import make_clip
+from ..conftest import make_clip
 
 
 def noisy(clip: np.ndarray, amplitude: float, seed: int = 1) -> np.ndarray:
@@ -142,7 +143,7 @@ def test_frechet_distance_of_gaussians():
 
 
 def test_resource_meter_sees_an_allocation():
-    with metrics.ResourceMeter(interval=0.001) as use:
+    with ResourceMeter(interval=0.001) as use:
         block = np.ones(80 * 2**20 // 8)  # 80 MiB, touched
         block.sum()
         del block

@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchvid.patches import patch_grid, unfold
-from patchvid.patchmatch import HAVE_NUMBA, PatchMatch
-from patchvid.search import ExactSearch, to_flat
+from patchvid.synthesis.backends import numba_available
+from patchvid.synthesis.patches import patch_grid, unfold
+from patchvid.synthesis.patchmatch import PatchMatch
+from patchvid.synthesis.search import ExactSearch, to_flat
 
-from .conftest import make_clip
-from .test_patchmatch import smooth_video
+from ..conftest import grid_corners, make_clip, smooth_video
 
 PATCH = (3, 5, 5)
-NO_NUMBA = pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+NO_NUMBA = pytest.mark.skipif(not numba_available(), reason="numba missing")
 # (backend, schedule) of every PatchMatch variant; the torch back end has jump flooding only
 PM_KINDS = [
     pytest.param("numba", "scan", marks=NO_NUMBA, id="numba-scan"),
@@ -29,10 +29,6 @@ def make_search(kind, schedule=None, passes=12):
     if kind == "exact":
         return ExactSearch(max_bytes=20_000)  # several blocks, so the column subset is blocked too
     return PatchMatch(passes=passes, schedule=schedule or "jump", random_candidates=3, backend=kind)
-
-
-def grid_corners(grid):
-    return torch.stack(torch.meshgrid(*[torch.arange(n) for n in grid], indexing="ij"), dim=-1)
 
 
 def clip_tensor(frames: int, height: int, width: int) -> torch.Tensor:

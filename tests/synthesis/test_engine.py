@@ -7,12 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 import patchvid
-from patchvid.engine import EngineSettings, synthesize
-from patchvid.generate import GenerateSettings, plan, to_tensor
-from patchvid.pyramid import build_pyramid
-from patchvid.search import ExactSearch
+from patchvid.frames import to_tensor
+from patchvid.synthesis.engine import EngineSettings, synthesize
+from patchvid.synthesis.planning import plan
+from patchvid.synthesis.pyramid import build_pyramid
+from patchvid.synthesis.search import ExactSearch
+from patchvid.synthesis.settings import GenerateSettings
 
-from .conftest import make_clip
+from ..conftest import make_clip
 
 
 def test_level_rules_pick_rounds_and_patch_by_size():

@@ -1,8 +1,6 @@
 """``patchvid loop | texture | cinemagraph | blend`` through the real command line."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,29 +9,7 @@ from PIL import Image
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
 
-from .conftest import needs_shared_data
-from .test_loops import orbit_clip
-
-
-def patchvid_cli(*args):
-    return subprocess.run([sys.executable, "-m", "patchvid", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
-
-
-def assert_clean_failure(result, *words, folder=None, expected=()):
-    assert result.returncode == 1, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr  # one line, no traceback
-    assert lines[0].startswith("patchvid: error: ")
-    for word in words:
-        assert word in lines[0], lines[0]
-    if folder is not None:
-        assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
-
-
-def save_mask(path, mask):
-    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(path)
-    return path
+from ..conftest import assert_clean_failure, needs_shared_data, orbit_clip, patchvid_cli, save_mask
 
 
 @pytest.fixture

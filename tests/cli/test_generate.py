@@ -17,25 +17,9 @@ from patchvid import GenerateSettings
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
 
-from .conftest import make_clip
+from ..conftest import assert_clean_failure, make_clip, patchvid_cli
 
 FAST = ["--iterations", "1", "-q"]
-
-
-def patchvid_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "patchvid", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
-
-
-def assert_clean_failure(result, *words, folder=None, expected_files=()):
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("patchvid: error: ")]
-    assert len(errors) == 1 and result.stderr.strip().endswith(errors[0]), result.stderr  # one line, the last
-    for word in words:
-        assert word in errors[0], errors[0]
-    if folder is not None:
-        assert sorted(p.name for p in folder.iterdir()) == sorted(expected_files)
 
 
 @pytest.fixture
@@ -53,20 +37,20 @@ def test_missing_file(tmp_path):
 def test_file_that_is_not_media(tmp_path):
     (tmp_path / "notes.mp4").write_text("this is not a video\n" * 50)
     assert_clean_failure(patchvid_cli("generate", tmp_path / "notes.mp4", "-o", tmp_path / "o.mp4"),
-                         "not a readable", folder=tmp_path, expected_files=["notes.mp4"])
+                         "not a readable", folder=tmp_path, expected=["notes.mp4"])
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.mp4").write_bytes(b"")
     assert_clean_failure(patchvid_cli("generate", tmp_path / "empty.mp4", "-o", tmp_path / "o.mp4"), "empty",
-                         folder=tmp_path, expected_files=["empty.mp4"])
+                         folder=tmp_path, expected=["empty.mp4"])
 
 
 def test_truncated_video(tmp_path, small_video):
     data = small_video.read_bytes()
     (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
     result = patchvid_cli("generate", tmp_path / "cut.mp4", "-o", tmp_path / "o.mp4")
-    assert_clean_failure(result, "cut.mp4", folder=tmp_path, expected_files=["cut.mp4", "in.mp4"])
+    assert_clean_failure(result, "cut.mp4", folder=tmp_path, expected=["cut.mp4", "in.mp4"])
 
 
 def test_corrupt_video_body(tmp_path):
@@ -78,7 +62,7 @@ def test_corrupt_video_body(tmp_path):
     data[at + 4 : at - 4 + size] = bytes(size - 8)
     path.write_bytes(bytes(data))
     result = patchvid_cli("generate", path, "-o", tmp_path / "o.mp4")
-    assert_clean_failure(result, "corrupt", "bad.mp4", folder=tmp_path, expected_files=["bad.mp4"])
+    assert_clean_failure(result, "corrupt", "bad.mp4", folder=tmp_path, expected=["bad.mp4"])
 
 
 def test_video_with_no_frames(tmp_path):
@@ -88,7 +72,7 @@ def test_video_with_no_frames(tmp_path):
         s.width, s.height, s.pix_fmt = 32, 32, "yuv420p"
         c.start_encoding()
     result = patchvid_cli("generate", path, "-o", tmp_path / "o.mp4")
-    assert_clean_failure(result, "frames", folder=tmp_path, expected_files=["hollow.mkv"])
+    assert_clean_failure(result, "frames", folder=tmp_path, expected=["hollow.mkv"])
 
 
 def test_empty_folder(tmp_path):
@@ -102,7 +86,7 @@ def test_folder_with_mixed_frame_sizes(tmp_path):
     Image.new("RGB", (32, 24)).save(folder / "1.png")
     Image.new("RGB", (30, 24)).save(folder / "2.png")
     assert_clean_failure(patchvid_cli("generate", folder, "-o", tmp_path / "o.mp4"), "differ in size", "2.png",
-                         folder=tmp_path, expected_files=["frames"])
+                         folder=tmp_path, expected=["frames"])
 
 
 def test_unwritable_output_paths(tmp_path, small_video):
@@ -130,7 +114,7 @@ def test_existing_output_needs_overwrite(tmp_path, small_video):
 
 def test_request_that_would_not_fit_in_memory_is_refused(tmp_path, small_video):
     result = patchvid_cli("generate", small_video, "-o", tmp_path / "o.mp4", "--scale", "1,400,400")
-    assert_clean_failure(result, "GiB", "--max-size", folder=tmp_path, expected_files=["in.mp4"])
+    assert_clean_failure(result, "GiB", "--max-size", folder=tmp_path, expected=["in.mp4"])
 
 
 def test_video_result_to_image_file_is_refused_before_work(tmp_path, small_video):
@@ -167,7 +151,7 @@ def test_samples_seeds_and_reports(tmp_path, small_video, capsys):
     report = json.loads((tmp_path / "out_001.mp4.json").read_text())
     assert report["samples"][0]["seed"] == 5
     assert report["settings"]["noise"] == GenerateSettings().noise and report["patchvid"]
-    assert report["input"]["frames_height_width"] == [5, 20, 24]
+    assert report["inputs"]["input"]["frames_height_width"] == [5, 20, 24]
     # the same command again gives the same frames
     assert main(args + ["-y", "-q"]) == 0
     assert np.array_equal(read_video(tmp_path / "out_000.mp4").frames, first)

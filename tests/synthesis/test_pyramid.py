@@ -3,8 +3,9 @@ import itertools
 import pytest
 import torch
 
-from patchvid.generate import GenerateSettings, plan
-from patchvid.pyramid import build_pyramid, fit_patch, level_shapes
+from patchvid.synthesis.planning import plan
+from patchvid.synthesis.pyramid import build_pyramid, fit_patch, level_shapes
+from patchvid.synthesis.settings import GenerateSettings
 
 
 def test_paper_benchmark_size_levels():

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from patchvid.patches import fold, fold_nnf, gaussian_weights, patch_grid, unfold
+from patchvid.synthesis.backends import numba_available
+from patchvid.synthesis.patches import fold, fold_nnf, gaussian_weights, patch_grid, unfold
 
 
 def video(c=3, t=5, h=11, w=13, seed=0):
@@ -23,23 +24,23 @@ def test_unfold_layout():
     assert rows[row, col] == v[2, 2, 6, 3]
 
 
-@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
+@pytest.mark.parametrize("vote", ["median", "mean", "gaussian"])
 @pytest.mark.parametrize("patch", [(3, 5, 5), (1, 3, 3), (2, 1, 4)])
 @pytest.mark.parametrize("max_bytes", [1, 10_000, 2**30])  # one frame per chunk ... all at once
-def test_fold_of_unfold_returns_the_video(reduce, patch, max_bytes):
+def test_fold_of_unfold_returns_the_video(vote, patch, max_bytes):
     v = video()
-    out = fold(unfold(v, patch), tuple(v.shape), patch, reduce, max_bytes=max_bytes)
-    if reduce == "median":
+    out = fold(unfold(v, patch), tuple(v.shape), patch, vote, max_bytes=max_bytes)
+    if vote == "median":
         assert torch.equal(out, v)
     else:
         torch.testing.assert_close(out, v, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
-def test_fold_nnf_identity_returns_the_value(reduce):
+@pytest.mark.parametrize("vote", ["median", "mean", "gaussian"])
+def test_fold_nnf_identity_returns_the_value(vote):
     v = video()
     patch = (3, 5, 5)
-    out = fold_nnf(v, identity_nnf(patch_grid(v.shape[1:], patch)), patch, reduce, max_bytes=5000)
+    out = fold_nnf(v, identity_nnf(patch_grid(v.shape[1:], patch)), patch, vote, max_bytes=5000)
     torch.testing.assert_close(out, v, atol=1e-6, rtol=0)
 
 
@@ -71,35 +72,30 @@ def test_gaussian_weights_peak_at_centre():
     assert w.argmax() == w.numel() // 2
 
 
-@pytest.mark.parametrize("reduce", ["median", "mean", "gaussian"])
-def test_compiled_fold_agrees_with_the_torch_fold(reduce, monkeypatch):
-    import patchvid.patches as patches
-
-    if not patches.HAVE_NUMBA:
+@pytest.mark.parametrize("vote", ["median", "mean", "gaussian"])
+def test_compiled_fold_agrees_with_the_torch_fold(vote):
+    if not numba_available():
         pytest.skip("numba not installed: only the torch fold exists")
     v = video(t=6, h=15, w=17, seed=4)
     patch = (3, 5, 5)
     grid = patch_grid(v.shape[1:], patch)
     g = torch.Generator().manual_seed(5)
     nnf = torch.stack([torch.randint(0, n, grid, generator=g) for n in grid], -1)  # incoherent: many votes differ
-    compiled = fold_nnf(v, nnf, patch, reduce)
-    monkeypatch.setattr(patches, "HAVE_NUMBA", False)
-    reference = fold_nnf(v, nnf, patch, reduce)
-    if reduce == "median":
+    compiled = fold_nnf(v, nnf, patch, vote, backend="numba")
+    reference = fold_nnf(v, nnf, patch, vote, backend="torch")
+    if vote == "median":
         assert torch.equal(compiled, reference)
     else:
         torch.testing.assert_close(compiled, reference, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("reduce", ["median", "mean"])
+@pytest.mark.parametrize("vote", ["median", "mean"])
 @pytest.mark.parametrize("patch", [(3, 5, 5), (1, 7, 7), (2, 1, 4), (3, 3, 1)])
-def test_compiled_fold_agrees_on_piecewise_coherent_fields(reduce, patch, monkeypatch):
+def test_compiled_fold_agrees_on_piecewise_coherent_fields(vote, patch):
     """Real fields are made of shifted copies (few distinct votes per voxel, counted by the compiled
     median) with incoherent spots (many distinct votes, selected among): both must give the torch
     fold's median exactly."""
-    import patchvid.patches as patches
-
-    if not patches.HAVE_NUMBA:
+    if not numba_available():
         pytest.skip("numba not installed: only the torch fold exists")
     v = video(t=7, h=19, w=23, seed=6)
     grid = patch_grid(v.shape[1:], patch)
@@ -115,10 +111,9 @@ def test_compiled_fold_agrees_on_piecewise_coherent_fields(reduce, patch, monkey
     random = torch.stack([torch.randint(0, n, grid, generator=g) for n in grid], -1)
     nnf = torch.where(noise[..., None], random, nnf)
     nnf = torch.minimum(nnf.clamp(min=0), torch.tensor(grid) - 1)
-    compiled = fold_nnf(v, nnf, patch, reduce)
-    monkeypatch.setattr(patches, "HAVE_NUMBA", False)
-    reference = fold_nnf(v, nnf, patch, reduce)
-    if reduce == "median":
+    compiled = fold_nnf(v, nnf, patch, vote, backend="numba")
+    reference = fold_nnf(v, nnf, patch, vote, backend="torch")
+    if vote == "median":
         assert torch.equal(compiled, reference)
     else:
         torch.testing.assert_close(compiled, reference, atol=1e-6, rtol=0)

@@ -7,10 +7,9 @@ import pytest
 
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
-from patchvid.resize import fit_size, resize_frames
+from patchvid.synthesis.resize import fit_size, resize_frames
 
-from .conftest import make_clip, needs_shared_data
-from .test_cli_loops import assert_clean_failure, patchvid_cli
+from ..conftest import assert_clean_failure, make_clip, needs_shared_data, patchvid_cli
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def test_generate_then_measure_reports_time_and_memory(tmp_path, capsys):
     r = json.loads(report.read_text())
     assert [s["seed"] for s in r["samples"]] == [0, 1]
     assert all(s["seconds"] > 0 and s["peak_rss_mib"] > 0 for s in r["samples"])
-    assert r["generation"]["iterations"] == 1
+    assert r["settings"]["engine"]["iterations"] == 1
     assert read_video(tmp_path / "s_1.gif").frames.shape == (4, 16, 20, 3)
     out = capsys.readouterr().out
     assert "generation time" in out and "peak memory (RSS)" in out
@@ -129,7 +128,7 @@ def test_real_footage_against_itself(tmp_path, capsys):
 
 
 def test_without_the_weights_package_features_are_left_out_or_refused(footage, capsys, monkeypatch):
-    from patchvid import features
+    from patchvid.evaluation import features
 
     def missing(name):
         raise features.importlib.metadata.PackageNotFoundError(name)

@@ -3,24 +3,9 @@
 import numpy as np
 import pytest
 
-from patchvid import loops as L
+from patchvid.classic import loops as L
 
-
-def orbit_clip(frames: int, period: int, height: int = 24, width: int = 32, seed: int = 0, noise: float = 1.0,
-               drift: float = 0.0) -> np.ndarray:
-    """A bright disc circling with the given period on a coloured background, plus sensor noise and
-    an optional brightness drift per frame (which makes every wrap visible)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    background = np.stack([x / width, y / height, 0.5 + 0.2 * np.sin(x / 3)], -1) * 150 + 30
-    out = np.empty((frames, height, width, 3), dtype=np.uint8)
-    for t in range(frames):
-        phase = 2 * np.pi * t / period
-        cx, cy = width / 2 + width / 4 * np.cos(phase), height / 2 + height / 4 * np.sin(phase)
-        disc = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 8)[..., None] * np.array([200, 120, -100])
-        img = background + disc + drift * t + rng.normal(0, noise, background.shape)
-        out[t] = np.clip(img, 0, 255).astype(np.uint8)
-    return out
+from ..conftest import orbit_clip
 
 
 def with_dead_end(clip: np.ndarray, tail: int) -> np.ndarray:
@@ -98,14 +83,14 @@ def test_no_transition_leads_into_a_dead_end():
     walk = L.random_play(a.probabilities, 3000, seed=1)
     assert (walk >= n - tail).sum() == 0
     # without dead-end avoidance the walk does run into the tail
-    blind = L.analyse(clip, L.AnalysisSettings(alpha=0.0))
+    blind = L.analyse(clip, L.AnalysisSettings(discount=0.0))
     assert blind.probabilities[: n - tail, dead].max() > 0.5
 
 
 def test_policy_iteration_matches_value_iteration():
     costs = np.random.default_rng(0).random((40, 40))
-    f_policy, m_policy, rounds = L.future_cost(costs, power=2, alpha=0.99, method="policy")
-    f_value, m_value, sweeps = L.future_cost(costs, power=2, alpha=0.99, method="value", tol=1e-14)
+    f_policy, m_policy, rounds = L.future_cost(costs, power=2, discount=0.99, method="policy")
+    f_value, m_value, sweeps = L.future_cost(costs, power=2, discount=0.99, method="value", tol=1e-14)
     assert np.allclose(m_policy, m_value, atol=1e-9)
     assert np.allclose(f_policy, f_value, atol=1e-9)
     assert rounds < 20 < sweeps
@@ -177,12 +162,12 @@ def test_cinemagraph_keeps_the_still_outside_the_region():
     clip = orbit_clip(20, 10)
     mask = np.zeros(clip.shape[1:3], dtype=bool)
     mask[4:20, 6:26] = True
-    alpha = L.feather(mask, 1.5)
-    out = L.cinemagraph(clip[5:15], clip[5], alpha)
+    opacity = L.feather(mask, 1.5)
+    out = L.composite(clip[5:15], clip[5], opacity)
     far = ~L.feather(mask, 4.0).astype(bool)  # well away from the region
     assert np.all(out[:, far] == clip[5][far])
     core = np.zeros_like(mask)
     core[9:15, 11:21] = True
     assert np.abs(out[:, core].astype(int) - clip[5:15][:, core]).max() <= 1
-    assert alpha[3, 15] < 0.5 < alpha[4, 15]  # the edge lies between rows 3 and 4 ...
-    assert alpha[3, 15] + alpha[4, 15] == pytest.approx(1, abs=1e-3)  # ... with the blend centred on it
+    assert opacity[3, 15] < 0.5 < opacity[4, 15]  # the edge lies between rows 3 and 4 ...
+    assert opacity[3, 15] + opacity[4, 15] == pytest.approx(1, abs=1e-3)  # ... with the blend centred on it

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from patchvid.patches import patch_grid, unfold
-from patchvid.search import ExactSearch, from_flat, to_flat
+from patchvid.synthesis.patches import patch_grid, unfold
+from patchvid.synthesis.search import ExactSearch, from_flat, to_flat
 
 
 def brute_force(query, key, patch, alpha=None):

@@ -4,10 +4,12 @@ import torch
 
 import patchvid
 from patchvid.errors import PatchvidError
-from patchvid.generate import GenerateSettings, plan, to_frames, to_tensor
-from patchvid.search import ExactSearch
+from patchvid.frames import to_frames, to_tensor
+from patchvid.synthesis.planning import plan
+from patchvid.synthesis.search import ExactSearch
+from patchvid.synthesis.settings import GenerateSettings
 
-from .conftest import make_clip, needs_shared_data
+from ..conftest import make_clip, needs_shared_data
 
 FAST = dict(iterations=2)
 
@@ -67,7 +69,7 @@ def test_awkward_inputs_run(shape):
     assert out.shape[0] == max(round(shape[0] * 0.5), min(shape[0], 3))
 
 
-@pytest.mark.parametrize("overrides", [dict(reduce="mean"), dict(reduce="gaussian"), dict(alpha=0.01),
+@pytest.mark.parametrize("overrides", [dict(vote="mean"), dict(vote="gaussian"), dict(alpha=0.01),
                                         dict(patch=(2, 5, 5), factor=(0.7, 0.75)), dict(noise=0.0)])
 def test_method_options_give_valid_samples(clip, overrides):
     out = patchvid.generate(clip, seed=0, iterations=1, **overrides)
@@ -81,7 +83,7 @@ def test_invalid_settings_are_named():
     with pytest.raises(PatchvidError, match="factor"):
         plan((5, 20, 20), GenerateSettings(factor=(1.2, 0.8)))
     with pytest.raises(PatchvidError, match="voting"):
-        GenerateSettings(reduce="max").validate()
+        GenerateSettings().replace(vote="max").validate()
 
 
 def test_plan_estimates_memory_that_grows_with_size():
@@ -96,7 +98,7 @@ def test_tensor_conversion_round_trip(clip):
 
 @pytest.mark.slow
 def test_real_footage_sample_is_made_of_input_patches():
-    from patchvid.resize import resize_frames
+    from patchvid.synthesis.resize import resize_frames
 
     folder = needs_shared_data("frames", "airballoons")
     frames = resize_frames(patchvid.read_video(folder, end=6).frames, 27, 48)

