@@ -83,7 +83,7 @@ def read_video(
         end: where to stop (exclusive), same units as ``start``.
 
     Returns:
-        A :class:`Video` with ``(T, H, W, 3) uint8`` frames. Grayscale becomes RGB and alpha is
+        A :class:`Video` with ``(T, H, W, 3) uint8`` frames. Greyscale becomes RGB and alpha is
         dropped (with a note).
 
     Raises:

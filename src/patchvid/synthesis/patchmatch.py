@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import InputError
 from .backends import choose_backend
 from .patches import patch_grid
 from .search import Match, Patch, check_key_mask
@@ -123,9 +124,9 @@ class PatchMatch:
             ``distance (Tq',Hq',Wq') float32`` (unweighted squared distance).
         """
         if self.schedule not in ("jump", "scan"):
-            raise ValueError(f"unknown schedule {self.schedule!r}; use 'jump' or 'scan'")
+            raise InputError(f"unknown schedule {self.schedule!r}; use 'jump' or 'scan'")
         if query.shape[0] != key.shape[0]:
-            raise ValueError(f"query has {query.shape[0]} channels, key {key.shape[0]}")
+            raise InputError(f"query has {query.shape[0]} channels, key {key.shape[0]}")
         patch = tuple(int(p) for p in patch)  # type: ignore[assignment]
         q_grid = patch_grid(query.shape[1:], patch)
         k_grid = patch_grid(key.shape[1:], patch)
@@ -376,7 +377,7 @@ def _initial_corners(init: torch.Tensor | None, q_grid: Grid, k_grid: Grid, gen,
     if init is None:
         return _to_corners(torch.randint(0, math.prod(k_grid), (nq,), generator=gen).to(device), k_grid)
     if tuple(init.shape) != (*q_grid, 3):
-        raise ValueError(f"init has shape {tuple(init.shape)}; expected {(*q_grid, 3)}")
+        raise InputError(f"init has shape {tuple(init.shape)}; expected {(*q_grid, 3)}")
     init = init.to(device=device, dtype=torch.int64).reshape(-1, 3)
     hi = torch.tensor(k_grid, device=device) - 1
     return torch.minimum(init.clamp(min=0), hi)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import InputError
 from .resize import resize
 
 Shape3 = tuple[int, int, int]
@@ -61,11 +62,11 @@ def level_shapes(
     """
     ft, fs = factor
     if not (0 < ft < 1 and 0 < fs < 1):
-        raise ValueError(f"pyramid factors must be in (0, 1), got {factor}")
+        raise InputError(f"pyramid factors must be in (0, 1), got {factor}")
     t, h, w = shape
     pt, ph, pw = patch
     if fit_patch(patch, shape, out_shape) != tuple(patch):
-        raise ValueError(f"patch {patch} does not fit input {shape} and output {out_shape}")
+        raise InputError(f"patch {patch} does not fit input {shape} and output {out_shape}")
     s_min = min(1.0, max(coarsest_size, ph, pw) / min(h, w))
     t_min = min(t, max(pt, coarsest_frames))
     n_space = math.ceil(math.log(s_min) / math.log(fs) - 1e-9) if s_min < 1 else 0

@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ..errors import InputError
+
 Shape3 = tuple[int, int, int]
 
 
@@ -33,7 +35,7 @@ def resize_matrix(n_in: int, n_out: int, antialias: bool = True) -> torch.Tensor
     ``(i + 0.5) * n_in / n_out - 0.5``. Rows sum to 1.
     """
     if n_in < 1 or n_out < 1:
-        raise ValueError(f"cannot resize {n_in} samples to {n_out}")
+        raise InputError(f"cannot resize {n_in} samples to {n_out}")
     if n_in == n_out:
         return torch.eye(n_in, dtype=torch.float64)
     scale = n_out / n_in

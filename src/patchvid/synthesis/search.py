@@ -19,6 +19,7 @@ from typing import Protocol
 
 import torch
 
+from ..errors import InputError
 from .patches import patch_grid, unfold
 
 Patch = tuple[int, int, int]
@@ -65,7 +66,7 @@ class PatchSearch(Protocol):
             key_mask: ``(Tk', Hk', Wk') bool`` over the key's patch grid (``patch_grid(key.shape[1:],
                 patch)``): True where a key patch may be matched; ``None`` allows all. The returned
                 ``nnf`` points only at allowed key patches. A mask of the wrong shape or dtype, or
-                one that allows nothing, raises ``ValueError``.
+                one that allows nothing, raises :class:`~patchvid.errors.InputError`.
         """
         ...
 
@@ -76,14 +77,14 @@ def check_key_mask(key_mask: torch.Tensor | None, k_grid: tuple[int, int, int], 
     if key_mask is None:
         return None
     if not isinstance(key_mask, torch.Tensor):
-        raise ValueError(f"key_mask must be a bool tensor, not {type(key_mask).__name__}")
+        raise InputError(f"key_mask must be a bool tensor, not {type(key_mask).__name__}")
     if tuple(key_mask.shape) != tuple(k_grid):
-        raise ValueError(f"key_mask has shape {tuple(key_mask.shape)}; expected the key's patch grid {tuple(k_grid)}")
+        raise InputError(f"key_mask has shape {tuple(key_mask.shape)}; expected the key's patch grid {tuple(k_grid)}")
     if key_mask.dtype != torch.bool:
-        raise ValueError(f"key_mask must have dtype torch.bool, not {key_mask.dtype}")
+        raise InputError(f"key_mask must have dtype torch.bool, not {key_mask.dtype}")
     flat = key_mask.reshape(-1).to(device)
     if not bool(flat.any()):
-        raise ValueError("key_mask allows no key patch: at least one must be True")
+        raise InputError("key_mask allows no key patch: at least one must be True")
     return flat
 
 
