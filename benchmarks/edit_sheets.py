@@ -26,36 +26,26 @@ the project root), never copied into the repository.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+import common
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage as ndi
 
 import patchvid
-from patchvid.analogy import analogy, collage
-from patchvid.inpaint import inpaint
 from patchvid.pictures import contact_sheet
-from patchvid.resize import fit_size, resize_frames
-from patchvid.retarget import retarget
-from patchvid.structure import motion_structure
+from patchvid.tasks.analogy import analogy, collage
+from patchvid.tasks.inpaint import inpaint
+from patchvid.tasks.retarget import retarget
+from patchvid.tasks.structure import motion_structure
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 SEED = 0
 LABEL_H, GAP = 18, 4
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def load(name: str, frames: int | None = None, max_size: int | None = None) -> np.ndarray:
-    """``(T, H, W, 3) uint8`` frames of ``DATA/name`` (the first ``frames``), shrunk to ``max_size``."""
-    clip = patchvid.read_video(DATA / name, end=frames).frames
-    h, w = fit_size(*clip.shape[1:3], max_size)
-    return clip if (h, w) == clip.shape[1:3] else resize_frames(clip, h, w)
 
 
 def side_by_side(*images: np.ndarray, gap: int = GAP) -> np.ndarray:
@@ -117,18 +107,18 @@ def ellipses(shape: tuple[int, int, int], cx, cy, rx: float, ry: float) -> np.nd
 
 
 def shape_of(clip: np.ndarray) -> str:
-    return "x".join(map(str, clip.shape[:-1]))
+    return common.shape_text(clip.shape[:-1], "x")
 
 
 # ------------------------------------------------------------------------------------- sheets
 
 
 def retarget_sheet() -> tuple[np.ndarray, list[str]]:
-    birds = load("videos/birds_640x360.mp4", frames=13, max_size=192)  # 13x108x192
+    birds = common.load_clip("birds", 13, 192)  # 13x108x192
     wide = retarget(birds, scale=(1, 1, 1.5), seed=SEED)
     narrow = retarget(birds, scale=(1, 1, 0.6), seed=SEED)
     longer = retarget(birds, scale=(2, 1, 1), seed=SEED)
-    photo = load("images/singan_3.jpg")[0]
+    photo = common.load_clip("singan_3")[0]
     photo_wide = retarget(photo, scale=(1, 1, 1.5), seed=SEED)
     rows = [
         (f"input: birds, {shape_of(birds)} (frames x height x width)", birds),
@@ -144,9 +134,9 @@ def retarget_sheet() -> tuple[np.ndarray, list[str]]:
 
 
 def analogy_sheet() -> tuple[np.ndarray, list[str]]:
-    lava = load("videos/lava_456x256.mp4", frames=13, max_size=228)  # 13x128x228
-    water = load("videos/waterfall_456x256.mp4", frames=13, max_size=228)
-    structure = motion_structure(lava)  # (T, H, W) in [0, 1], 4 levels
+    lava = common.load_clip("lava", 13, 228)  # 13x128x228
+    water = common.load_clip("waterfall", 13, 228)
+    structure = motion_structure(lava)  # (T, H, W) in [0, 1], 4 bins
     grey = np.repeat((structure * 255).round().astype(np.uint8)[..., None], 3, axis=-1)
     # completeness weighting is off by default: with alpha 0.5 the still regions came out as flat
     # grey and white smears at this size
@@ -161,7 +151,7 @@ def analogy_sheet() -> tuple[np.ndarray, list[str]]:
 
 
 def inpaint_sheet() -> tuple[np.ndarray, list[str]]:
-    clip = load("frames/airballoons", frames=13)  # 13x144x256
+    clip = common.load_clip("airballoons", 13)  # 13x144x256
     t = np.arange(len(clip))
     # (a) removal: a balloon rising about 2 px a frame, tracked by hand at frames 0, 6 and 12
     cx = np.interp(t, [0, 6, 12], [140, 140, 141])
@@ -204,7 +194,7 @@ def paste(image: np.ndarray, source: tuple[int, int, int, int], to: tuple[int, i
 
 
 def collage_sheet() -> tuple[np.ndarray, list[str]]:
-    photo = load("images/singan_6.jpg")[0]  # 188x250
+    photo = common.load_clip("singan_6")[0]  # 188x250
     rows = []
     for what, source, to in (
         ("a flag", (95, 148, 115, 140), (112, 205)),
@@ -235,25 +225,25 @@ SHEETS: dict[str, Callable[[], tuple[np.ndarray, list[str]]]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SHEETS), help="comma-separated sheets to make (default: all)")
-    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs (default: docs/)")
+    parser.add_argument("--out", default=str(common.ROOT / "docs"), help="folder for the PNGs (default: docs/)")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n]
     unknown = [n for n in names if n not in SHEETS]
     if unknown:
         raise SystemExit(f"unknown sheet(s) {', '.join(unknown)}; choose from {', '.join(SHEETS)}")
-    if not DATA.is_dir():
-        raise SystemExit(f"no footage: {DATA} is missing (see the project's ../shared/data)")
-    total = time.perf_counter()
+    if common.missing_footage():
+        raise SystemExit(common.missing_footage())
+    total = common.Stopwatch()
     for name in names:
-        start = time.perf_counter()
+        watch = common.Stopwatch()
         sheet, rows = SHEETS[name]()
         path = Path(args.out) / f"{name}.jpg"
         path.parent.mkdir(parents=True, exist_ok=True)
         patchvid.write_video(path, sheet)
-        print(f"{path} ({sheet.shape[1]}x{sheet.shape[0]}): {time.perf_counter() - start:.1f} s", flush=True)
+        print(f"{path} ({sheet.shape[1]}x{sheet.shape[0]}): {watch.seconds:.1f} s", flush=True)
         for i, row in enumerate(rows, 1):
             print(f"  row {i}: {row}")
-    print(f"all: {time.perf_counter() - total:.1f} s")
+    print(f"all: {total.seconds:.1f} s")
 
 
 if __name__ == "__main__":

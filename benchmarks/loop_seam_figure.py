@@ -16,23 +16,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import common
 import numpy as np
 from PIL import Image, ImageDraw
 
-from patchvid import loops
+from patchvid.classic import loops
 from patchvid.media import read_video
 
-ROOT = Path(__file__).resolve().parents[1]
-TREE = Path("/usr/share/doc/opencv-doc/examples/data/tree.avi")
-WATERFALL = ROOT.parent / "shared" / "data" / "videos" / "waterfall_456x256.mp4"
+TREE = common.OPENCV_DATA / "tree.avi"
 
 
 def footage() -> tuple[str, np.ndarray]:
     if TREE.exists():
         # the file declares 444 frames but holds 68; the last one does not decode cleanly
         return "tree.avi (opencv-doc)", read_video(TREE, end=67).frames
-    if WATERFALL.exists():
-        return "waterfall (shared/data)", read_video(WATERFALL).frames
+    if common.have_clip("waterfall"):
+        return "waterfall (shared/data)", common.load_clip("waterfall")
     raise SystemExit("no footage: install opencv-doc or provide ../shared/data")
 
 
@@ -43,7 +42,7 @@ def small(frame: np.ndarray, width: int) -> Image.Image:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "loop_seam.png"))
+    parser.add_argument("-o", "--output", default=str(common.ROOT / "docs" / "loop_seam.png"))
     parser.add_argument("--width", type=int, default=176, help="width of each panel")
     args = parser.parse_args()
 

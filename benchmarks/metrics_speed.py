@@ -10,22 +10,12 @@ backwards, so that nearest patches are not trivially the same place. Prints a Ma
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from pathlib import Path
 
-import patchvid
-from patchvid import metrics, search
-from patchvid.resize import resize_frames
+import common
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def timed(clip, sample, count: int) -> tuple[float, float]:
-    started = time.perf_counter()
-    value = metrics.coherence(sample, clip, count=count)
-    return time.perf_counter() - started, value
+from patchvid.evaluation import metrics
+from patchvid.synthesis import search
 
 
 def main() -> int:
@@ -33,11 +23,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--count", type=int, default=2048)
     args = parser.parse_args()
-    path = DATA / "videos" / "ballet_640x360.mp4"
-    if not path.exists():
-        print(f"needs {path}", file=sys.stderr)
+    try:
+        clip = common.load_clip("ballet", 13, (144, 256))
+    except common.MissingFootage as e:
+        print(f"needs the ballet clip: {e}", file=sys.stderr)
         return 1
-    clip = resize_frames(patchvid.read_video(path, end=13).frames, 144, 256)
     sample = clip[::-1].copy()
     # the old blocks: one row band per block, as wide as max_bytes allows
     layouts = {"square blocks <= 4 MB (now)": (search.CACHE_BLOCK_BYTES, search.BLOCK_ROWS),
@@ -47,14 +37,14 @@ def main() -> int:
     for _ in range(args.runs):  # alternating, so that a change of machine load hits both
         for name, (cache, rows) in layouts.items():
             search.CACHE_BLOCK_BYTES, search.BLOCK_ROWS = cache, rows
-            seconds, values[name] = timed(clip, sample, args.count)
-            times[name].append(seconds)
+            with common.Stopwatch() as watch:
+                values[name] = metrics.coherence(sample, clip, count=args.count)
+            times[name].append(watch.seconds)
     print(f"coherence, {args.count} sampled patches of 13x144x256 against all 379 500 input patches (3x7x7)\n")
-    print("| distance blocks | median s | runs s | coherence |")
-    print("| --- | --- | --- | --- |")
+    common.print_header("distance blocks", "median s", "runs s", "coherence")
     for name in layouts:
-        runs = ", ".join(f"{t:.2f}" for t in times[name])
-        print(f"| {name} | {statistics.median(times[name]):.2f} | {runs} | {values[name]:.4f} |")
+        runs = common.Runs(times[name])
+        print(f"| {name} | {runs.wall:.2f} | {', '.join(f'{t:.2f}' for t in runs.walls)} | {values[name]:.4f} |")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Which default output length: half the input's (the published default) or the same?
 
 Generates K samples of a real clip at each relative length and prints, per setting, the diversity
-(per-pixel standard deviation of grayscale across samples, averaged, over the input's standard
-deviation: the SinGAN/VGPNN definition) and the coherence (mean squared difference per element,
-values in [-1, 1], of each output patch to its nearest input patch: lower means fewer artefacts).
+(per-pixel standard deviation of greyscale across samples, averaged, over the input's standard
+deviation: the SinGAN/VGPNN definition, ``patchvid.evaluation.metrics.diversity``) and the coherence
+(mean squared difference per element, values in [-1, 1], of each output patch to its nearest input
+patch: lower means fewer artefacts).
 
     python benchmarks/output_length.py --samples 4 --size 13x36x64
 """
@@ -12,53 +13,36 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
 
+import common
 import numpy as np
 
 import patchvid
-from patchvid.generate import to_tensor
-from patchvid.resize import resize_frames
-from patchvid.search import ExactSearch
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-GRAY = np.array([0.299, 0.587, 0.114])
-
-
-def diversity(samples: list[np.ndarray], source: np.ndarray) -> float:
-    gray = np.stack([s @ GRAY for s in samples])
-    return float(gray.std(0).mean() / (source @ GRAY).std())
-
-
-def coherence(sample: np.ndarray, source: np.ndarray) -> float:
-    m = ExactSearch()(to_tensor(sample), to_tensor(source), (3, 7, 7))
-    return float(m.distance.mean()) / (3 * 3 * 7 * 7)
+from patchvid.evaluation import metrics
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=4)
-    parser.add_argument("--size", default="13x36x64")
-    parser.add_argument("--clips", nargs="*", default=["frames/airballoons", "videos/ballet_640x360.mp4"])
+    parser.add_argument("--size", type=common.parse_size, default="13x36x64")
+    parser.add_argument("--clips", nargs="*", default=[common.VIDEOS["airballoons"], common.VIDEOS["ballet"]])
     parser.add_argument("--lengths", type=float, nargs="*", default=[0.5, 1.0])
     args = parser.parse_args()
-    t, h, w = (int(v) for v in args.size.split("x"))
-    print("| clip | length | diversity | coherence (lower is better) | seconds per sample |")
-    print("| --- | --- | --- | --- | --- |")
+    t, h, w = args.size
+    common.print_header("clip", "length", "diversity", "coherence (lower is better)", "seconds per sample")
     for name in args.clips:
-        path = DATA / name
-        if not path.exists():
-            print(f"skipped {name}: {path} not found", file=sys.stderr)
+        try:
+            frames = common.load_clip(name, t, (h, w))
+        except common.MissingFootage as e:
+            print(f"skipped {name}: {e}", file=sys.stderr)
             continue
-        frames = resize_frames(patchvid.read_video(path, end=t).frames, h, w)
         for length in args.lengths:
-            started = time.perf_counter()
-            samples = [patchvid.generate(frames, seed=s, scale=(length, 1, 1)) for s in range(args.samples)]
-            seconds = (time.perf_counter() - started) / args.samples
-            coh = np.mean([coherence(s, frames) for s in samples])
-            print(f"| {name} | {length:g} | {diversity(samples, frames):.3f} | {coh:.4f} | {seconds:.1f} |",
-                  flush=True)
+            with common.Stopwatch() as watch:
+                samples = [patchvid.generate(frames, seed=s, scale=(length, 1, 1)) for s in range(args.samples)]
+            seconds = watch.seconds / args.samples
+            coh = np.mean([common.patch_distance(s, frames)[0] for s in samples])
+            div = metrics.diversity(samples, frames) if len(samples) > 1 else float("nan")
+            print(f"| {name} | {length:g} | {div:.3f} | {coh:.4f} | {seconds:.1f} |", flush=True)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Quality, diversity and time of generation on real footage, for the defaults and a sweep.
 
 For each clip of ``../shared/data`` (cut to T frames and resized so its longer side is the given
-size) and each setting, K samples are generated (seeds 0..K-1) and scored with ``patchvid.metrics``:
+size) and each setting, K samples are generated (seeds 0..K-1) and scored with
+``patchvid.evaluation.metrics``:
 
 - coherence (grey levels, lower is better: artefacts the input does not contain),
 - completeness (grey levels, lower is better: parts of the input missing from the sample),
@@ -22,32 +23,18 @@ coherence against diversity with the default marked.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
+import common
 import numpy as np
 
 import patchvid
-from patchvid import metrics
-from patchvid.resize import fit_size, resize_frames
+from patchvid.evaluation import metrics
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CLIPS = {
-    "airballoons": "frames/airballoons",
-    "ballet": "videos/ballet_640x360.mp4",
-    "birds": "videos/birds_640x360.mp4",
-    "pool": "videos/pool_640x360.mp4",
-    "lava": "videos/lava_456x256.mp4",
-    "waterfall": "videos/waterfall_456x256.mp4",
-    "sheep": "videos/sheep_256x456.mp4",
-}
-# SinGAN's images, for the image sweep (--size 1x188x250 --clips singan_1 ...)
-CLIPS |= {f"singan_{i}": f"images/singan_{i}.jpg" for i in range(1, 9)}
-VIDEOS = [name for name in CLIPS if not name.startswith("singan_")]
-# Each entry: a label and the GenerateSettings fields it changes from BASE, the published method's
+VIDEOS = list(common.VIDEOS)  # the default clips; SinGAN's images (common.IMAGES) for the image sweep
+# Each entry: a label and the GenerateSettings fields (or engine fields) it changes from BASE, the published method's
 # settings, so that a label means the same settings in every log whatever patchvid's defaults are;
 # "default" is always patchvid's defaults of the day.
 BASE = patchvid.GenerateSettings(noise=5.0, factor=(0.85, 0.85))
@@ -60,7 +47,7 @@ SWEEP = {
     "noise 7": {"noise": 7.0},
     "iterations 3": {"iterations": 3},
     "iterations 8": {"iterations": 8},
-    "vote mean": {"reduce": "mean"},
+    "vote mean": {"vote": "mean"},
     "factor 0.75": {"factor": (0.75, 0.75)},
     "factor 0.75 noise 3": {"factor": (0.75, 0.75), "noise": 3.0},
     "factor 0.75 noise 3.5": {"factor": (0.75, 0.75), "noise": 3.5},
@@ -69,15 +56,6 @@ SWEEP = {
     "alpha 1": {"alpha": 1.0},
     "half length": {"scale": (0.5, 1.0, 1.0)},
 }
-
-
-def load(name: str, frames: int, longer: int) -> np.ndarray | None:
-    path = DATA / CLIPS[name]
-    if not path.exists():
-        return None
-    clip = patchvid.read_video(path, end=frames).frames
-    h, w = fit_size(clip.shape[1], clip.shape[2], longer)
-    return resize_frames(clip, h, w)
 
 
 def relabel(label: str, default_was: str | None) -> str:
@@ -98,15 +76,15 @@ def ratio_of_means(clips: dict[str, dict[str, dict]], label: str, baseline: str,
 
 def settings_of(overrides: dict | None) -> patchvid.GenerateSettings:
     """The settings of a sweep entry: BASE changed by ``overrides``; ``None``: today's defaults."""
-    return patchvid.GenerateSettings() if overrides is None else dataclasses.replace(BASE, **overrides)
+    return patchvid.GenerateSettings() if overrides is None else BASE.replace(**overrides)
 
 
 def score(clip: np.ndarray, overrides: dict | None, samples: int, count: int, keep: Path | None = None) -> dict:
     made, seconds = [], []
     for seed in range(samples):
-        started = time.perf_counter()
-        made.append(patchvid.generate(clip, seed=seed, settings=settings_of(overrides)))
-        seconds.append(time.perf_counter() - started)
+        with common.Stopwatch() as watch:
+            made.append(patchvid.generate(clip, seed=seed, settings=settings_of(overrides)))
+        seconds.append(watch.seconds)
         if keep is not None:  # the samples themselves, to score again later without generating
             keep.mkdir(parents=True, exist_ok=True)
             np.save(keep / f"seed{seed}.npy", made[-1])
@@ -131,8 +109,7 @@ def tabulate(clips: dict[str, dict[str, dict]], baseline: str = "default") -> di
     everywhere = [label for label in settings if all(label in rows for rows in clips.values())]
     absolute: dict[str, dict] = {}
     print(f"mean over {len(clips)} clips ({', '.join(clips)})\n")
-    print("| setting | coherence | completeness | SWD | diversity | s/sample |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    common.print_header("setting", "coherence", "completeness", "SWD", "diversity", "s/sample")
     for label in everywhere:
         mean = {k: float(np.mean([rows[label][k] for rows in clips.values()])) for k in KEYS}
         absolute[label] = mean
@@ -140,8 +117,7 @@ def tabulate(clips: dict[str, dict[str, dict]], baseline: str = "default") -> di
               f"{mean['diversity']:.3f} | {mean['seconds']:.1f} |")
     relative: dict[str, dict] = {}
     print(f"\neach setting against {baseline} on the same clips (ratio of the means; < 1: lower)\n")
-    print("| setting | clips | coherence | completeness | SWD | diversity | s/sample |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    common.print_header("setting", "clips", "coherence", "completeness", "SWD", "diversity", "s/sample")
     for label in settings:
         ratio = ratio_of_means(clips, label, baseline, KEYS)
         if ratio is None:
@@ -150,8 +126,7 @@ def tabulate(clips: dict[str, dict[str, dict]], baseline: str = "default") -> di
         print(f"| {label} | {ratio['clips']} | {ratio['coherence']:.2f} | {ratio['completeness']:.2f} | "
               f"{ratio['swd']:.2f} | {ratio['diversity']:.2f} | {ratio['seconds']:.2f} |")
     print("\nper clip: coherence / diversity\n")
-    print("| clip | " + " | ".join(settings) + " |")
-    print("| --- |" + " --- |" * len(settings))
+    common.print_header("clip", *settings)
     for clip, rows in clips.items():
         cells = [f"{rows[s]['coherence']:.2f} / {rows[s]['diversity']:.3f}" if s in rows else "–" for s in settings]
         print(f"| {clip} | " + " | ".join(cells) + " |")
@@ -228,7 +203,8 @@ def parse_logs(logs: list[str], default_was: str | None = None) -> dict[str, dic
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", default="13x144x256", help="frames x (ignored) x longer side, e.g. 13x144x256")
+    parser.add_argument("--size", type=common.parse_size, default="13x144x256",
+                        help="frames x (ignored) x longer side, e.g. 13x144x256")
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--count", type=int, default=1024, help="patches sampled by coherence and completeness")
     parser.add_argument("--keep", type=Path, help="save every sample under KEEP/CLIP/SETTING/")
@@ -253,17 +229,17 @@ def main() -> int:
         plot(tabulate(clips, args.default_was or "default"), args.plot,
              current_default() if args.default_was else "default")
         return 0
-    frames, _, longer = (int(v) for v in args.size.split("x"))
-    results: dict = {"size": args.size, "samples": args.samples, "clips": {}, "mean": {}}
+    frames, _, longer = args.size
+    results: dict = {"size": common.shape_text(args.size, "x"), "samples": args.samples, "clips": {}, "mean": {}}
     for name in args.clips:
-        clip = load(name, frames, longer)
-        if clip is None:
-            print(f"skipped {name}: not found under {DATA}", file=sys.stderr)
+        try:
+            clip = common.load_clip(name, frames, longer)
+        except common.MissingFootage as e:
+            print(f"skipped {name}: {e}", file=sys.stderr)
             continue
         print(f"\n{name} ({clip.shape[0]}x{clip.shape[1]}x{clip.shape[2]}), {args.samples} samples per setting, "
               f"{args.count} patches per measure\n")
-        print("| setting | coherence | completeness | SWD | diversity | s/sample |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        common.print_header("setting", "coherence", "completeness", "SWD", "diversity", "s/sample")
         results["clips"][name] = {}
         for label in args.settings:
             keep = args.keep / name / label.replace(" ", "_") if args.keep else None

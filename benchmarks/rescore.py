@@ -28,17 +28,11 @@ import json
 import sys
 from pathlib import Path
 
+import common
 import numpy as np
-from quality import (  # the sibling script: the same clips, cut the same way
-    CLIPS,
-    current_default,
-    load,
-    ratio_of_means,
-    relabel,
-    scatter,
-)
+from quality import current_default, ratio_of_means, relabel, scatter  # the sibling script's summaries
 
-from patchvid import metrics
+from patchvid.evaluation import metrics
 
 KEYS = ["features", "motion", "nnfdiv", "diversity"]
 
@@ -47,8 +41,10 @@ KEYS = ["features", "motion", "nnfdiv", "diversity"]
 def input_clip(name: str, frames: int, longer: int) -> tuple[np.ndarray, metrics.FeatureStats] | None:
     """A clip cut as ``quality.py`` cuts it, and its feature statistics, decoded and computed once per
     size however many settings and other clips are scored against it; ``None`` where it is missing."""
-    clip = load(name, frames, longer)
-    return None if clip is None else (clip, metrics.feature_statistics(clip))
+    if not common.have_clip(name):
+        return None
+    clip = common.load_clip(name, frames, longer)
+    return clip, metrics.feature_statistics(clip)
 
 
 def rescore(clip: np.ndarray, reference: metrics.FeatureStats, samples: list[np.ndarray]) -> dict[str, float]:
@@ -79,7 +75,7 @@ def scale_rows(name: str, frames: int, longer: int) -> dict[str, float]:
 
     mirror = distances(metrics.feature_statistics(np.ascontiguousarray(clip[:, :, ::-1])))
     kind = name.startswith("singan_")
-    others = [input_clip(o, frames, longer) for o in CLIPS if o != name and o.startswith("singan_") == kind]
+    others = [input_clip(o, frames, longer) for o in common.CLIPS if o != name and o.startswith("singan_") == kind]
     other = np.mean([distances(stats) for _, stats in filter(None, others)], axis=0)
     return {"mirror": mirror[0], "mirror_motion": mirror[1], "other": float(other[0]), "other_motion": float(other[1])}
 
@@ -97,7 +93,7 @@ def plot(relative: dict[str, dict], baseline: str, path: Path, chosen: str) -> N
 def score_kept(kept: Path, clips: list[str] | None, settings: list[str] | None, default_was: str | None):
     """``(table, scales)``: ``table[clip][setting]`` the measures of each kept folder, ``scales[clip]``
     the distances of :func:`scale_rows`."""
-    names = clips or sorted(p.name for p in kept.iterdir() if p.is_dir() and p.name in CLIPS)
+    names = clips or sorted(p.name for p in kept.iterdir() if p.is_dir() and p.name in common.CLIPS)
     table: dict[str, dict[str, dict]] = {}
     for name in names:
         folders = sorted(p for p in (kept / name).glob("*") if p.is_dir() and any(p.glob("seed*.npy"))
@@ -159,8 +155,7 @@ def merge(paths: list[Path], default_was: str | None):
 def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], dict[str, dict]]:
     """Print the per-clip table, the means, each setting against ``baseline`` on the same clips, and
     the distances for scale; return the means and the ratios."""
-    print("| clip | setting | samples | SIFID-style | motion | NNFDIV | diversity |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    common.print_header("clip", "setting", "samples", "SIFID-style", "motion", "NNFDIV", "diversity")
     for name, rows in table.items():
         for label, r in rows.items():
             cells = f"{r['features']:.3g} | {r['motion']:.3g} | {r['nnfdiv']:.2f} | {r['diversity']:.3f}"
@@ -168,8 +163,7 @@ def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], d
     labels = {label for rows in table.values() for label in rows}
     settings = sorted(labels, key=lambda label: (label != baseline, label))  # the baseline first
     print(f"\nmean over the clips each setting ran on ({len(table)} clips in all)\n")
-    print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    common.print_header("setting", "clips", "SIFID-style", "motion", "NNFDIV", "diversity")
     means: dict[str, dict] = {}
     for label in settings:
         rows = [r[label] for r in table.values() if label in r]
@@ -177,8 +171,7 @@ def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], d
         print(f"| {label} | {len(rows)} | {mean['features']:.3g} | {mean['motion']:.3g} | {mean['nnfdiv']:.2f} | "
               f"{mean['diversity']:.3f} |")
     print(f"\neach setting against {baseline} on the same clips (ratio of the means; < 1: lower)\n")
-    print("| setting | clips | SIFID-style | motion | NNFDIV | diversity |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    common.print_header("setting", "clips", "SIFID-style", "motion", "NNFDIV", "diversity")
     relative: dict[str, dict] = {}
     for label in settings:
         ratio = ratio_of_means(table, label, baseline, KEYS)
@@ -187,8 +180,7 @@ def report(table: dict, scales: dict, baseline: str) -> tuple[dict[str, dict], d
             print(f"| {label} | {ratio['clips']} | {ratio['features']:.2f} | {ratio['motion']:.2f} | "
                   f"{ratio['nnfdiv']:.2f} | {ratio['diversity']:.2f} |")
     print("\nfor scale: SIFID-style distance (frames / motion) of real clips to each input\n")
-    print("| clip | the input mirrored | other clips (mean) |")
-    print("| --- | --- | --- |")
+    common.print_header("clip", "the input mirrored", "other clips (mean)")
     for name, r in scales.items():
         print(f"| {name} | {r['mirror']:.3g} / {r['mirror_motion']:.3g} | {r['other']:.3g} / {r['other_motion']:.3g} |")
     mean_scale = {k: float(np.mean([r[k] for r in scales.values()])) for k in next(iter(scales.values()))}

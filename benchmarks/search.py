@@ -14,21 +14,21 @@ Prints a markdown table. Skips cleanly (exit 0) when no footage is present.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
+import common
 import torch
 
+from patchvid.frames import to_tensor
 from patchvid.media import read_video
-from patchvid.patches import patch_grid, unfold
-from patchvid.patchmatch import PatchMatch, upsample_nnf
-from patchvid.resize import resize
-from patchvid.search import ExactSearch
+from patchvid.synthesis.patches import patch_grid
+from patchvid.synthesis.patchmatch import PatchMatch, upsample_nnf
+from patchvid.synthesis.resize import resize
+from patchvid.synthesis.search import ExactSearch
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
 PATCH = (3, 7, 7)
+SAMPLED = 1024  # query patches of the exact reference where exact search of all is not affordable
 
 VARIANTS = {
     "scan, 4 passes, 4 random (default)": dict(),
@@ -43,36 +43,11 @@ VARIANTS = {
 }
 
 
-def sampled_exact_mean(
-    query: torch.Tensor, key: torch.Tensor, n: int = 1024, seed: int = 0
-) -> tuple[float, torch.Tensor]:
-    """Mean exact nearest distance over ``n`` random query patches; also returns their flat indices."""
-    q, k = unfold(query, PATCH), unfold(key, PATCH)
-    idx = torch.randperm(q.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
-    k_sq = (k * k).sum(1)
-    best = []
-    for s in range(0, idx.numel(), 256):
-        qs = q[idx[s : s + 256]]
-        d = (qs * qs).sum(1, keepdim=True) + k_sq[None] - 2 * qs @ k.T
-        best.append(d.clamp(min=0).min(1).values)
-    return torch.cat(best).mean().item(), idx
-
-
-def timed(fn, runs: int):
-    walls, cpus, out = [], [], None
-    for r in range(runs):
-        t, c = time.perf_counter(), time.process_time()
-        out = fn(r)
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    return statistics.median(walls), statistics.median(cpus), out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--video", type=Path, default=DATA / "ballet_640x360.mp4")
+    ap.add_argument("--video", type=Path, default=common.DATA / common.VIDEOS["ballet"])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--sizes", default="8x36x64,13x144x256")
+    ap.add_argument("--sizes", type=common.parse_sizes, default="8x36x64,13x144x256")
     ap.add_argument("--variants", default="", help="comma-separated substrings of variant names to run")
     ap.add_argument("--chain", type=int, default=5, help="chained calls (engine iterations) at the largest size")
     args = ap.parse_args()
@@ -80,12 +55,11 @@ def main() -> int:
         print(f"skipped: no footage at {args.video}")
         return 0
     clip = read_video(args.video, end=60).frames
-    video = torch.from_numpy(clip).permute(3, 0, 1, 2).float() / 127.5 - 1  # [-1, 1] like the reference
-    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    video = to_tensor(clip)  # [-1, 1] like the reference
+    sizes = args.sizes
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
     print(f"footage {args.video.name}, patch {PATCH}, torch threads {torch.get_num_threads()}, runs {args.runs}")
-    print("| level (T×H×W) | patches q×k | search | start | wall s | cpu s | mean dist | vs exact |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    common.print_header("level (T×H×W)", "patches q×k", "search", "start", "wall s", "cpu s", "mean dist", "vs exact")
     for size in sizes:
         t = size[0]
         key = resize(video[:, :t], size)
@@ -100,12 +74,13 @@ def main() -> int:
         n = qg[0] * qg[1] * qg[2]
         label = f"{size[0]}×{size[1]}×{size[2]} | {n}×{n}"
         if n <= 40_000:
-            wall, cpu, m = timed(lambda r, q=query, k=key: ExactSearch()(q, k, PATCH), 1)
-            ref, idx = m.distance.mean().item(), None
-            print(f"| {label} | exact | - | {wall:.2f} | {cpu:.2f} | {ref:.4f} | 1.000 |", flush=True)
+            exact = common.median_of(lambda r, q=query, k=key: ExactSearch()(q, k, PATCH), 1)
+            ref, idx = exact.result.distance.mean().item(), None
+            print(f"| {label} | exact | - | {exact.wall:.2f} | {exact.cpu:.2f} | {ref:.4f} | 1.000 |", flush=True)
         else:
-            ref, idx = sampled_exact_mean(query, key)
-            print(f"| {label} | exact, 1024 sampled queries | - | - | - | {ref:.4f} | 1.000 |", flush=True)
+            nearest, idx = common.sampled_nearest(query, key, PATCH, SAMPLED)
+            ref = nearest.mean().item()
+            print(f"| {label} | exact, {SAMPLED} sampled queries | - | - | - | {ref:.4f} | 1.000 |", flush=True)
 
         def ratio(dist: torch.Tensor, idx=idx, ref=ref) -> float:
             d = dist.reshape(-1)
@@ -120,22 +95,22 @@ def main() -> int:
             pm(query[:, :3, :12, :12], key[:, :3, :12, :12], PATCH)  # compile outside the timing
             for start_name, init in (("warm", start), ("cold", None)):
                 call = lambda r, pm=pm, q=query, k=key, init=init: pm(q, k, PATCH, init=init, seed=r)  # noqa: E731
-                wall, cpu, m = timed(call, args.runs)
+                runs = common.median_of(call, args.runs)
+                m = runs.result
                 print(
-                    f"| {label} | {name} | {start_name} | {wall:.2f} | {cpu:.2f} | "
+                    f"| {label} | {name} | {start_name} | {runs.wall:.2f} | {runs.cpu:.2f} | "
                     f"{m.distance.mean().item():.4f} | {ratio(m.distance):.3f} |",
                     flush=True,
                 )
     if args.chain:
         print(f"\nChained calls at {sizes[-1]} (each starts from the previous nnf, like the engine's iterations):")
-        print("| call | wall s | vs exact (sampled) |")
-        print("| --- | --- | --- |")
+        common.print_header("call", "wall s", "vs exact (sampled)")
         nnf, pm = start, PatchMatch()
         for i in range(args.chain):
-            t0 = time.perf_counter()
+            watch = common.Stopwatch()
             m = pm(query, key, PATCH, init=nnf, seed=i)
             nnf = m.nnf
-            print(f"| {i + 1} | {time.perf_counter() - t0:.2f} | {ratio(m.distance):.3f} |", flush=True)
+            print(f"| {i + 1} | {watch.seconds:.2f} | {ratio(m.distance):.3f} |", flush=True)
     return 0
 
 
