@@ -88,9 +88,9 @@ def test_image_round_trip_and_modes(tmp_path):
     write_video(tmp_path / "a.png", rgb)
     img = read_video(tmp_path / "a.png")
     assert img.is_image and np.array_equal(img.frames[0], rgb)
-    Image.fromarray(rgb).convert("L").save(tmp_path / "gray.png")
-    gray = read_video(tmp_path / "gray.png")
-    assert gray.frames.shape == (1, 20, 30, 3) and not gray.notes
+    Image.fromarray(rgb).convert("L").save(tmp_path / "grey.png")
+    grey = read_video(tmp_path / "grey.png")
+    assert grey.frames.shape == (1, 20, 30, 3) and not grey.notes
     Image.fromarray(rgb).convert("RGBA").save(tmp_path / "rgba.png")
     rgba = read_video(tmp_path / "rgba.png")
     assert rgba.frames.shape == (1, 20, 30, 3) and "alpha" in rgba.notes[0]

@@ -128,11 +128,11 @@ def test_bad_option_values_exit_nonzero_without_traceback(tmp_path, small_video)
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_grayscale_and_rgba_inputs(tmp_path, capsys):
+def test_greyscale_and_rgba_inputs(tmp_path, capsys):
     rgb = make_clip(1, 24, 24)[0]
-    Image.fromarray(rgb).convert("L").save(tmp_path / "gray.png")
+    Image.fromarray(rgb).convert("L").save(tmp_path / "grey.png")
     Image.fromarray(rgb).convert("RGBA").save(tmp_path / "rgba.png")
-    assert main(["generate", str(tmp_path / "gray.png"), "-o", str(tmp_path / "g.png"), "--iterations", "1"]) == 0
+    assert main(["generate", str(tmp_path / "grey.png"), "-o", str(tmp_path / "g.png"), "--iterations", "1"]) == 0
     assert main(["generate", str(tmp_path / "rgba.png"), "-o", str(tmp_path / "a.png"), "--iterations", "1"]) == 0
     assert "alpha channel dropped" in capsys.readouterr().err
     assert read_video(tmp_path / "g.png").frames.shape == (1, 24, 24, 3)

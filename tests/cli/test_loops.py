@@ -186,3 +186,13 @@ def test_loop_on_real_footage(tmp_path):
     r = json.loads(rec.read_text())
     assert r["seam_ratio"]["after"] <= r["seam_ratio"]["before"]
     assert read_video(tmp_path / "w.mp4").frames.shape[0] == r["loop"]["length"]
+
+
+def test_old_option_spellings_still_work(tmp_path, orbit):
+    path, _ = orbit
+    for name, flag in (("new", "--discount"), ("old", "--alpha")):
+        out = tmp_path / f"{name}.gif"
+        assert main(["texture", str(path), "-o", str(out), "--duration", "20f", flag, "0.9", "--json",
+                     str(tmp_path / f"{name}.json"), "-q"]) == 0
+    new, old = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("new", "old"))
+    assert new["settings"]["discount"] == old["settings"]["discount"] == 0.9 and new["jumps"] == old["jumps"]

@@ -85,8 +85,8 @@ def test_nearest_distances_are_exact_whatever_the_chunking():
 def test_diversity_known_answers(clip):
     assert metrics.diversity([clip, clip, clip], clip) == 0.0
     other = noisy(clip, 20)
-    gray = clip.astype(np.float64) @ metrics.LUMA
-    expected = np.abs(other.astype(np.float64) @ metrics.LUMA - gray).mean() / 2 / gray.std()
+    grey = clip.astype(np.float64) @ metrics.LUMA
+    expected = np.abs(other.astype(np.float64) @ metrics.LUMA - grey).mean() / 2 / grey.std()
     assert metrics.diversity([clip, other], clip) == pytest.approx(expected)
     # the input may differ in size from the samples
     assert metrics.diversity([clip, other], clip[:, :12]) > 0

@@ -78,9 +78,9 @@ def test_flow_magnitude_single_frame_gray_rgba_and_tiny(square):
     frames, _ = square
     one = flow_magnitude(frames[:1])
     assert one.shape == (1, 64, 96) and one.dtype == np.float32 and not one.any()
-    gray = flow_magnitude(frames[..., :1])
+    grey = flow_magnitude(frames[..., :1])
     rgba = flow_magnitude(np.concatenate([frames, np.full_like(frames[..., :1], 7)], -1))
-    np.testing.assert_allclose(gray, flow_magnitude(frames), atol=1e-6)
+    np.testing.assert_allclose(grey, flow_magnitude(frames), atol=1e-6)
     np.testing.assert_allclose(rgba, flow_magnitude(frames), atol=1e-6)
     # DIS fails or crashes on frames under 16 px high; they are padded inside
     tiny = flow_magnitude(frames[:3, 20:28, :60])
