@@ -224,7 +224,7 @@ def run_texture(args: argparse.Namespace) -> int:
     a = result.analysis
     run.progress(f"analysed {t} frames in {sum(a.seconds.values()):.2f}s "
                  f"(future cost: {a.rounds} rounds of policy iteration)")
-    run.samples.append({"seed": args.seed})
+    run.start_sample(seed=args.seed)
     run.write(run.outputs[0], result.frames, fps=fps)
     run.say(f"texture: {length} frames ({length / float(fps):.2f} s) from {t}; {len(result.jumps)} jumps; "
             f"seed {args.seed}")

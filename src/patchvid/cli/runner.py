@@ -291,6 +291,10 @@ class Run:
         self.samples.append({"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels})
         return frames
 
+    def start_sample(self, **fields) -> None:
+        """Begin the record of an output that is not made by :meth:`solve` (a texture's seed)."""
+        self.samples.append(fields)
+
     def write(self, path: Path, frames: np.ndarray, like: Video | None = None, fps: Fraction | None = None) -> None:
         """Write one output atomically at ``fps`` (default ``--fps``, else ``like``'s rate, else 25 fps
         with a note); an image input's one-frame result stays an image."""
