@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from ..classic.settings import DEFAULT_CROSSFADE, DEFAULT_SCREEN, AnalysisSettings
@@ -138,12 +137,8 @@ def _how(hide: str, used: int) -> str:
     return {"crossfade": f"{used}-frame crossfade", "poisson": "Poisson closure", "cut": "plain cut"}[hide]
 
 
-def _finite(x: float) -> float | None:
-    return round(x, 4) if math.isfinite(x) else None
-
-
 def _loop_record(loop) -> dict:
-    return {"start": loop.start, "length": loop.length, "end": loop.end, "cost": _finite(loop.cost)}
+    return {"start": loop.start, "length": loop.length, "end": loop.end, "cost": round(loop.cost, 4)}
 
 
 def _blend_record(hide: str, used: int, screen: float) -> dict:
@@ -190,8 +185,8 @@ def run_loop(args: argparse.Namespace) -> int:
         search={"min_length": lo, "max_length": hi, "analysis_size": args.analysis_size,
                 "cost": "D'[start+length, start]: RMS grey levels between thumbnails, diagonally filtered"},
         blend=_blend_record(hide, result.crossfade, args.screen),
-        typical_step=_finite(result.typical_step),
-        seam_ratio={"before": _finite(result.seam_before), "after": _finite(result.seam_after)},
+        typical_step=round(result.typical_step, 4),
+        seam_ratio={"before": round(result.seam_before, 4), "after": round(result.seam_after, 4)},
         seconds={k: round(v, 3) for k, v in result.seconds.items()},
     )
     return 0
@@ -275,7 +270,7 @@ def run_cinemagraph(args: argparse.Namespace) -> int:
         loop=_loop_record(best),
         search={"min_length": lo, "max_length": hi, "analysis_size": args.analysis_size},
         blend=_blend_record(hide, result.crossfade, args.screen),
-        seam_ratio={"before": _finite(result.seam_before), "after": _finite(result.seam_after),
+        seam_ratio={"before": round(result.seam_before, 4), "after": round(result.seam_after, 4),
                     "measured_on": "the masked region"},
     )
     return 0

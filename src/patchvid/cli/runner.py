@@ -307,10 +307,9 @@ class Run:
             self.progress(f"note: {note}")
         if self.sheet is not None:
             self.sheet_rows.append(sheet_frames(frames))
-        index = len([s for s in self.samples if "output" in s])
-        if index == len(self.samples):
+        if not self.samples or "output" in self.samples[-1]:  # not begun by solve or start_sample
             self.samples.append({})
-        sample = self.samples[index]
+        index, sample = len(self.samples) - 1, self.samples[-1]
         sample["output"] = str(path)
         sample["output_fps"] = str(Fraction(rate).limit_denominator(1_000_000)) if rate else None
         details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
