@@ -163,6 +163,7 @@ def synthesize(
     on_level: Callable[[LevelReport], None] | None = None,
     guides: Guides | None = None,
     holes: Holes | None = None,
+    on_round: Callable[[int, int, int], None] | None = None,
 ) -> torch.Tensor:
     """Run the coarse-to-fine synthesis.
 
@@ -179,6 +180,8 @@ def synthesize(
         on_level: called after each level with a :class:`LevelReport`.
         guides: extra channels that steer the search only (analogies: motion structure).
         holes: what to keep and which key patches to avoid (inpainting).
+        on_round: called after each search-and-vote round as ``on_round(level, round, rounds)``
+            (level 0 is the finest; ``round`` counts from 1), for progress within a level.
 
     Returns:
         ``(C, *out_shapes[0])`` float32: the synthesized video.
@@ -222,6 +225,8 @@ def synthesize(
                 )
                 del start, q_in, k_in
                 query = _keep_known(fold_nnf(value, match.nnf, patch, settings.vote), holes, level)
+                if on_round is not None:
+                    on_round(level, it + 1, rounds)
             del key_first
         if match is not None:
             previous = (match.nnf, key_grid, patch)

@@ -70,13 +70,19 @@ class Problem:
         return (t if self.frames is None else min(t, self.frames), h, w)
 
 
-def solve(problem: Problem, seed: int = 0, on_level: Callable[[LevelReport], None] | None = None) -> np.ndarray:
+def solve(
+    problem: Problem,
+    seed: int = 0,
+    on_level: Callable[[LevelReport], None] | None = None,
+    on_round: Callable[[int, int, int], None] | None = None,
+) -> np.ndarray:
     """Synthesize the output of a prepared problem.
 
     Args:
         problem: what a task prepared.
         seed: seeds the noise (drawn on the CPU, so the same on every device) and every search.
         on_level: called after each pyramid level with a :class:`~patchvid.synthesis.engine.LevelReport`.
+        on_round: called after each search-and-vote round, ``on_round(level, round, rounds)``.
 
     Returns:
         ``(T, H, W, 3) uint8`` of :attr:`Problem.output_shape`, or ``(H, W, 3)`` for an image.
@@ -99,6 +105,7 @@ def solve(problem: Problem, seed: int = 0, on_level: Callable[[LevelReport], Non
         on_level=on_level,
         guides=problem.guides,
         holes=problem.holes,
+        on_round=on_round,
     )
     frames = to_frames(result)
     if problem.frames is not None:

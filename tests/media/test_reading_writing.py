@@ -8,7 +8,7 @@ from PIL import Image
 from patchvid.errors import MediaError
 from patchvid.media import check_output, read_video, write_video
 
-from .conftest import make_clip, needs_shared_data
+from ..conftest import make_clip, needs_shared_data
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_multi_frame_result_to_an_image_file_is_refused(tmp_path):
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import patchvid.media as media
+    import patchvid.media.writing as media
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt
