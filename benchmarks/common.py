@@ -110,7 +110,7 @@ def load_clip(name: str, frames: int | None = None, size: int | tuple[int, int] 
     Raises:
         MissingFootage: the footage folder or the clip is missing.
     """
-    clip = patchvid.read_video(clip_path(name), end=frames).frames
+    clip = patchvid.read_video(clip_path(name), end=None if frames is None else f"{frames}f").frames
     h, w = size if isinstance(size, tuple) else fit_size(*clip.shape[1:3], size)
     return clip if (h, w) == clip.shape[1:3] else resize_frames(clip, h, w)
 

@@ -29,7 +29,7 @@ TREE = common.OPENCV_DATA / "tree.avi"
 def footage() -> tuple[str, np.ndarray]:
     if TREE.exists():
         # the file declares 444 frames but holds 68; the last one does not decode cleanly
-        return "tree.avi (opencv-doc)", read_video(TREE, end=67).frames
+        return "tree.avi (opencv-doc)", read_video(TREE, end="67f").frames
     if common.have_clip("waterfall"):
         return "waterfall (shared/data)", common.load_clip("waterfall")
     raise SystemExit("no footage: install opencv-doc or provide ../shared/data")

@@ -75,7 +75,7 @@ def volume() -> tuple[str, np.ndarray]:
         frames = common.load_clip("ballet", 64)
         name = "ballet 64 frames, 256x256 crop"
     else:
-        frames = read_video(common.bunny(), end=64).frames
+        frames = read_video(common.bunny(), end="64f").frames
         name = "Big Buck Bunny 64 frames, 256x256 crop"
     t, h, w, _ = frames.shape
     y0, x0 = (h - 256) // 2, (w - 256) // 2

@@ -54,7 +54,7 @@ def main() -> int:
     if not args.video.exists():
         print(f"skipped: no footage at {args.video}")
         return 0
-    clip = read_video(args.video, end=60).frames
+    clip = read_video(args.video, end="60f").frames
     video = to_tensor(clip)  # [-1, 1] like the reference
     sizes = args.sizes
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -54,7 +54,7 @@ def footage(shape: tuple[int, int, int], clip: str | None = None) -> np.ndarray:
     elif t == 1:
         frames = common.load_clip("singan_1")
     elif h > 144:
-        frames = patchvid.read_video(common.bunny(), end=t).frames
+        frames = patchvid.read_video(common.bunny(), end=f"{t}f").frames
     else:
         frames = common.load_clip("airballoons", t)
     return resize_frames(frames, h, w)

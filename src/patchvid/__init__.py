@@ -3,7 +3,7 @@
 The Python API in three calls::
 
     import patchvid
-    clip = patchvid.read_video("clip.mp4", end=13)          # (T, H, W, 3) uint8 frames + fps
+    clip = patchvid.read_video("clip.mp4", end="13f")        # (T, H, W, 3) uint8 frames + fps
     sample = patchvid.generate(clip.frames, seed=1)          # a new (T, H, W, 3) uint8 video
     patchvid.write_video("sample.mp4", sample, clip.fps)
 

@@ -63,6 +63,15 @@ def as_video(
     return video, is_image
 
 
+def fit_size(height: int, width: int, max_size: int | None) -> tuple[int, int]:
+    """The largest ``(height, width)`` with the same aspect whose longer side is at most ``max_size``."""
+    if max_size is None or max(height, width) <= max_size:
+        return height, width
+    scale = max_size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+
 def check_volume(volume: np.ndarray, name: str) -> np.ndarray:
     """A ``(T, H, W)`` or ``(T, H, W, C)`` array of any numbers (a Poisson solver's volume).
 

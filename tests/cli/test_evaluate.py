@@ -7,7 +7,6 @@ import pytest
 
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
-from patchvid.synthesis.resize import fit_size, resize_frames
 
 from ..conftest import assert_clean_failure, make_clip, needs_shared_data, patchvid_cli
 
@@ -115,9 +114,8 @@ def test_unknown_measure_is_an_argument_error(footage, capsys):
 @pytest.mark.realdata
 def test_real_footage_against_itself(tmp_path, capsys):
     source = needs_shared_data("frames", "airballoons")
-    frames = read_video(source, end=4).frames
-    height, width = fit_size(*frames.shape[1:3], 48)
-    write_video(tmp_path / "copy", resize_frames(frames, height, width))  # what --end 4f --max-size 48 reads
+    frames = read_video(source, end="4f", max_size=48).frames
+    write_video(tmp_path / "copy", frames)  # what --end 4f --max-size 48 reads
     assert main(["evaluate", str(source), str(tmp_path / "copy"), "--end", "4f", "--max-size", "48", "-q",
                  "--measures", "coherence,swd,features"]) == 0
     out = capsys.readouterr().out

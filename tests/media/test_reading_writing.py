@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from patchvid.errors import MediaError
-from patchvid.media import check_output, read_video, write_video
+from patchvid.errors import InputError, MediaError
+from patchvid.media import check_output, frame_range, read_video, write_video
+from patchvid.media.times import Time
 
 from ..conftest import make_clip, needs_shared_data
 
@@ -46,15 +47,40 @@ def test_gif_rate_is_rounded_to_hundredths(tmp_path):
     assert read_video(tmp_path / "a.gif").fps == Fraction(100, 3)
 
 
-def test_time_range_in_frames_and_seconds(tmp_path):
+def test_time_range_numbers_are_seconds_and_text_as_on_the_command_line(tmp_path):
     frames = make_clip(20, 16, 16)
-    write_video(tmp_path / "c.mp4", frames, 10)
-    assert read_video(tmp_path / "c.mp4", start=5, end=12).frames.shape[0] == 7
-    assert read_video(tmp_path / "c.mp4", start=0.5, end=1.5).frames.shape[0] == 10
-    with pytest.raises(MediaError, match="range"):
-        read_video(tmp_path / "c.mp4", start=50)
-    with pytest.raises(MediaError, match="range"):
-        read_video(tmp_path / "c.mp4", start=5, end=3)
+    path = tmp_path / "c.mp4"
+    write_video(path, frames, 10)
+    whole = read_video(path).frames
+    assert np.array_equal(read_video(path, start="5f", end="12f").frames, whole[5:12])
+    assert np.array_equal(read_video(path, start=0.5, end=1.5).frames, whole[5:15])
+    assert np.array_equal(read_video(path, start=1, end=2).frames, whole[10:20])  # an int is seconds too
+    assert np.array_equal(read_video(path, start="0.5s", end="0:01.2").frames, whole[5:12])
+    assert np.array_equal(read_video(path, start=Time(frame=3), end="00:00:01.000").frames, whole[3:10])
+    assert read_video(path, start=1.0, end=13).frames.shape[0] == 10  # the README's call: 13 s is past the end
+    with pytest.raises(MediaError, match="the time range selects no frames: .* has 20"):
+        read_video(path, start="50f")
+    with pytest.raises(MediaError, match="the time range selects no frames"):
+        read_video(path, start=5)  # 5 s = frame 50, not frame 5
+    with pytest.raises(InputError, match="empty or negative time range in .*c.mp4: start 5f, end 3f"):
+        read_video(path, start="5f", end="3f")
+    with pytest.raises(InputError, match="not a time: '12 frames'"):
+        read_video(path, end="12 frames")
+    with pytest.raises(InputError, match="negative"):
+        read_video(path, start=-1)
+
+
+def test_gif_time_range_uses_its_rate(tmp_path):
+    write_video(tmp_path / "a.gif", make_clip(10, 8, 8), 20)
+    assert read_video(tmp_path / "a.gif", start=0.1, end="0.3s").frames.shape[0] == 4  # frames 2..5 at 20 fps
+    assert read_video(tmp_path / "a.gif", end="3f").frames.shape[0] == 3
+
+
+def test_frame_range_is_still_importable_from_media_and_reading():
+    from patchvid.media.reading import frame_range as from_reading
+
+    assert from_reading is frame_range
+    assert frame_range(1, "3f", Fraction(2), "x") == (2, 3)
 
 
 def test_frame_folder_is_read_in_numeric_order(tmp_path):
@@ -65,7 +91,13 @@ def test_frame_folder_is_read_in_numeric_order(tmp_path):
     back = read_video(tmp_path)
     assert np.array_equal(back.frames, frames)
     assert back.fps is None
-    assert read_video(tmp_path, start=2, end=4).frames.shape[0] == 2
+    assert np.array_equal(read_video(tmp_path, start="2f", end="4f").frames, frames[2:4])
+    assert read_video(tmp_path, end="12f").frames.shape[0] == 12
+    # a folder stores no frame rate: a number (seconds) cannot be turned into frames
+    with pytest.raises(MediaError, match="has no frame rate: give the time in frames"):
+        read_video(tmp_path, end=4)
+    with pytest.raises(MediaError, match="has no frame rate"):
+        read_video(tmp_path, start="0:01")
 
 
 def test_zero_padded_jpg_folder(tmp_path):

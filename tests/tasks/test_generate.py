@@ -101,7 +101,7 @@ def test_real_footage_sample_is_made_of_input_patches():
     from patchvid.synthesis.resize import resize_frames
 
     folder = needs_shared_data("frames", "airballoons")
-    frames = resize_frames(patchvid.read_video(folder, end=6).frames, 27, 48)
+    frames = resize_frames(patchvid.read_video(folder, end="6f").frames, 27, 48)
     out = patchvid.generate(frames, seed=3)
     d = nearest_input_distance(out, frames)
     assert out.shape == frames.shape

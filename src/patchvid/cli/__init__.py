@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import PatchvidError
@@ -18,13 +19,42 @@ from . import edit, evaluate, generate, loops
 COMMANDS = [generate, edit, loops, evaluate]
 
 
+class IntermixedParser(argparse.ArgumentParser):
+    """A sub-command's parser that takes options anywhere between its positionals, as
+    ``patchvid evaluate INPUT --end 13f SAMPLE1 SAMPLE2``.
+
+    ``parse_intermixed_args`` refuses a parser with sub-commands (its sub-command positional swallows
+    the rest of the line), so the top-level parser parses as usual and each sub-command's parser,
+    which the top-level one calls through ``parse_known_args``, parses its own part intermixed.
+
+    Example:
+        >>> p = IntermixedParser(prog="p"); _ = p.add_argument("a"); _ = p.add_argument("b", nargs="*")
+        >>> _ = p.add_argument("--end")
+        >>> p.parse_args(["x", "--end", "13f", "y", "z"])
+        Namespace(end='13f', a='x', b=['y', 'z'])
+    """
+
+    _intermixing = False
+
+    def parse_known_args(
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # the two passes of intermixed parsing call this: parse plainly there
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="patchvid",
         description="New video from a single video, with no training and no dataset.",
     )
     parser.add_argument("--version", action="version", version=f"patchvid {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=IntermixedParser)
     for module in COMMANDS:
         module.register(sub)
     return parser

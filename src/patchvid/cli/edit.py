@@ -135,7 +135,9 @@ def run_retarget(args: argparse.Namespace) -> int:
         fail("an image has one frame: --frames does not apply")
     target = None if args.scale is not None else tuple(size)
     problem = prepare_retarget(video.frames, target, scale=args.scale, settings=settings)
-    return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size}, settings)
+    # a retarget in space keeps the input's timeline; one in time has the engine's
+    timeline = "same" if problem.output_shape[0] == video.shape[0] else "auto"
+    return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size}, settings, timeline)
 
 
 def run_analogy(args: argparse.Namespace) -> int:
@@ -150,8 +152,10 @@ def run_analogy(args: argparse.Namespace) -> int:
     settings = settings_from(args, keep_layout_of=structure.shape if args.mode == "colours" else None)
     problem = prepare_analogy(structure.frames, appearance.frames, mode=args.mode, bins=args.bins,
                               weight=args.weight, settings=settings)
+    # the output moves as the structure does: its timeline (and sound) is the structure's
+    timeline = "same" if problem.output_shape[0] == structure.shape[0] else None
     return _solve(run, problem, structure, args, {"mode": args.mode, "bins": args.bins, "weight": args.weight},
-                  settings)
+                  settings, timeline)
 
 
 def run_collage(args: argparse.Namespace) -> int:
@@ -163,7 +167,7 @@ def run_collage(args: argparse.Namespace) -> int:
     edited = run.read(args.edited, "edited")
     settings = settings_from(args, keep_layout_of=edited.shape)
     problem = prepare_analogy(edited.frames, original.frames, mode="colours", settings=settings)
-    return _solve(run, problem, edited, args, {}, settings)
+    return _solve(run, problem, edited, args, {}, settings, "same")
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
@@ -175,12 +179,14 @@ def run_inpaint(args: argparse.Namespace) -> int:
     mask = run.read_mask(args.mask, video)
     settings = settings_from(args, keep_layout_of=video.shape if args.fill == "cue" else None)
     problem = prepare_inpaint(video.frames, mask, fill=args.fill, settings=settings)
-    return _solve(run, problem, video, args, {"mask": str(Path(args.mask).resolve()), "fill": args.fill}, settings)
+    return _solve(run, problem, video, args, {"mask": str(Path(args.mask).resolve()), "fill": args.fill}, settings,
+                  "same")
 
 
-def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings) -> int:
-    """The steps after preparing: check, solve, write (at ``lead``'s rate and image-ness), record."""
+def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings, timeline="auto") -> int:
+    """The steps after preparing: check, solve, write (at ``lead``'s rate and image-ness, with its
+    sound on ``timeline``: see :meth:`~patchvid.cli.runner.Run.write`), record."""
     run.check(problem)
-    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead)
+    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead, timeline=timeline)
     run.finish(options, settings)
     return 0

@@ -68,6 +68,8 @@ def use_demo(args: argparse.Namespace) -> None:
 
     args.input = str(bundled_clip())
     if args.start is None and args.end is None:
-        args.start, args.end = DEMO_RANGE[0], round(DEMO_RANGE[0] * 25) + DEMO_RANGE[1]
+        from ..media.times import Time
+
+        args.start, args.end = Time(seconds=DEMO_RANGE[0]), Time(frame=round(DEMO_RANGE[0] * 25) + DEMO_RANGE[1])
     if args.max_size is None:
         args.max_size = DEMO_MAX_SIZE

@@ -174,7 +174,8 @@ def run_loop(args: argparse.Namespace) -> int:
         run.progress(f"note: crossfade shortened to {result.crossfade} frames: the clip has no more frames around "
                      "the loop")
     run.check_frames_fit(len(result.frames))
-    run.write(run.outputs[0], result.frames, fps=fps)
+    run.write(run.outputs[0], result.frames, like=video, fps=fps,
+              timeline=range(best.start, best.start + len(result.frames)), loop=True)
     how = _how(hide, result.crossfade)
     run.say(f"loop: frames {best.start}..{best.end - 1} of {video.shape[0]} ({best.length} frames, "
             f"{best.length / float(fps):.2f} s); seam ratio {result.seam_before:.2f} before, "
@@ -220,7 +221,7 @@ def run_texture(args: argparse.Namespace) -> int:
     run.progress(f"analysed {t} frames in {sum(a.seconds.values()):.2f}s "
                  f"(future cost: {a.rounds} rounds of policy iteration)")
     run.start_sample(seed=args.seed)
-    run.write(run.outputs[0], result.frames, fps=fps)
+    run.write(run.outputs[0], result.frames, like=video, fps=fps, timeline=result.order.tolist())
     run.say(f"texture: {length} frames ({length / float(fps):.2f} s) from {t}; {len(result.jumps)} jumps; "
             f"seed {args.seed}")
     p, c = a.probabilities, a.costs
@@ -258,7 +259,8 @@ def run_cinemagraph(args: argparse.Namespace) -> int:
     best = result.loop
     run.progress(f"best loop of the region {best.start}..{best.end - 1} ({best.length} frames), cost {best.cost:.2f}")
     run.check_frames_fit(len(result.frames))
-    run.write(run.outputs[0], result.frames, fps=fps)
+    run.write(run.outputs[0], result.frames, like=video, fps=fps,
+              timeline=range(best.start, best.start + len(result.frames)), loop=True)
     run.say(f"cinemagraph: still frame {result.still}, region loops frames {best.start}..{best.end - 1} "
             f"({best.length} frames, {best.length / float(fps):.2f} s); seam ratio in the region "
             f"{result.seam_before:.2f} before, {result.seam_after:.2f} after the {_how(hide, result.crossfade)}")
@@ -295,7 +297,7 @@ def run_blend(args: argparse.Namespace) -> int:
                  f"(residual {max(clone.solve.residuals):.1e})")
     if max(clone.solve.residuals) > args.tol:
         run.progress(f"note: stopped at --max-iter {args.max_iter} before reaching --tol {args.tol}")
-    run.write(run.outputs[0], out, fps=run.rate(target) if tt > 1 else None, like=target)
+    run.write(run.outputs[0], out, fps=run.rate(target) if tt > 1 else None, like=target, timeline="same")
     run.say(f"blend: {clone.voxels} voxels of {args.source} into {args.target} "
             f"({'mixed' if args.mixed else 'source'} gradients, {iterations} iterations)")
     run.finish(

@@ -9,21 +9,76 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from fractions import Fraction
+from typing import TYPE_CHECKING
 
+from ..errors import InputError
 from ..synthesis.settings import DEVICES, SEARCHES, VOTES, GenerateSettings
+
+if TYPE_CHECKING:
+    from ..media.times import Time
 
 # --------------------------------------------------------------------------------------- types
 
 
-def parse_time(text: str) -> int | float:
-    """``12f`` -> frame 12 (int); ``1.5``, ``1.5s`` or ``0:01.5`` -> 1.5 seconds (float)."""
+def parse_time(text: str) -> Time:
+    """An argparse type: a :class:`~patchvid.media.times.Time` by the one rule of
+    :mod:`patchvid.media.times`.
+
+    Example:
+        >>> parse_time("12f"), str(parse_time("1:02.5"))
+        (Time(seconds=None, frame=12), '62.5s')
+    """
+    from ..media import times  # here, not at the top: the media package loads PyAV and Pillow
+
+    try:
+        return times.parse_time(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+# ffmpeg's names for frame rates (libavutil/parseutils.c, video_rate_abbrs, read by av_parse_video_rate)
+FRAME_RATE_NAMES: dict[str, Fraction] = {
+    "ntsc": Fraction(30000, 1001),
+    "pal": Fraction(25),
+    "qntsc": Fraction(30000, 1001),
+    "qpal": Fraction(25),
+    "sntsc": Fraction(30000, 1001),
+    "spal": Fraction(25),
+    "film": Fraction(24),
+    "ntsc-film": Fraction(24000, 1001),
+}
+# a frame every 100 s at the slowest (GIF holds at most 655 s a frame); 1000 fps at the fastest
+MIN_FRAME_RATE, MAX_FRAME_RATE = Fraction(1, 100), Fraction(1000)
+
+
+def frame_rate(text: str) -> Fraction:
+    """An argparse type: an exact frame rate. ``30``, ``29.97`` (exactly 2997/100: NTSC is
+    ``30000/1001`` or ``ntsc``), ``30000/1001`` (or ``30000:1001``), or one of ffmpeg's names
+    (:data:`FRAME_RATE_NAMES`); from 0.01 to 1000 frames per second.
+
+    Example:
+        >>> frame_rate("29.97"), frame_rate("ntsc"), frame_rate("24000/1001")
+        (Fraction(2997, 100), Fraction(30000, 1001), Fraction(24000, 1001))
+    """
     s = text.strip().lower()
-    if re.fullmatch(r"\d+f", s):
-        return int(s[:-1])
-    m = re.fullmatch(r"(?:(\d+):)?(\d+(?:\.\d*)?)s?", s)
-    if not m:
-        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use seconds like 2.5, 2.5s, 1:02, or frames like 12f)")
-    return int(m.group(1) or 0) * 60 + float(m.group(2))
+    if s in FRAME_RATE_NAMES:
+        return FRAME_RATE_NAMES[s]
+    try:
+        rate = Fraction(s.replace(":", "/"))  # exact from the text: no float rounding in between
+    except (ValueError, ZeroDivisionError):
+        try:
+            finite = math.isfinite(float(s))
+        except ValueError:
+            finite = True
+        names = ", ".join(FRAME_RATE_NAMES)
+        why = f"use e.g. 25, 29.97, 30000/1001, or {names}" if finite else "it must be a finite number"
+        raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} ({why})") from None
+    if not MIN_FRAME_RATE <= rate <= MAX_FRAME_RATE:
+        raise argparse.ArgumentTypeError(
+            f"a frame rate must be from {float(MIN_FRAME_RATE):g} to {MAX_FRAME_RATE} frames per second, got {text!r}"
+        )
+    return rate
 
 
 def int_at_least(minimum: int):
@@ -113,11 +168,35 @@ def completeness_weight(text: str) -> float | None:
     return value
 
 
-def frames_of(value: int | float | None, fps) -> int | None:
-    """A :func:`parse_time` value in frames: ``int`` is frames already, ``float`` seconds."""
-    if value is None:
-        return None
-    return int(value) if isinstance(value, int) else round(float(value) * fps)
+def crf(text: str) -> int:
+    """``--crf``: a whole number from 0 (best) to 63 (smallest; each codec has its own top)."""
+    value = int_at_least(0)(text)
+    if value > 63:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 63: {text!r}")
+    return value
+
+
+def encoder_name(what: str):
+    """An argparse type for a name the encoder checks itself (a preset, a pixel format): here only its
+    spelling, so that the check needs no PyAV at start-up."""
+
+    def parse(text: str) -> str:
+        name = text.strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+            raise argparse.ArgumentTypeError(f"not a {what} name: {text!r}")
+        return name
+
+    return parse
+
+
+def frames_of(value: Time | None, fps: Fraction | None) -> int | None:
+    """A :func:`parse_time` value as a frame count or index at ``fps`` (``None`` stays ``None``).
+
+    Example:
+        >>> frames_of(parse_time("2s"), Fraction(25)), frames_of(parse_time("7f"), None), frames_of(None, 25)
+        (50, 7, None)
+    """
+    return None if value is None else value.to_frame(fps)
 
 
 # --------------------------------------------------------------------------------------- groups
@@ -170,7 +249,50 @@ def add_output_arguments(parser: argparse.ArgumentParser, output: bool = True) -
         help="where to write the JSON record of the run"
         + (" (default: beside each output, OUTPUT.json)" if output else ""),
     )
+    if output:  # every command with a media output can choose how it is encoded
+        add_encoding_arguments(parser)
     return g
+
+
+CODECS = ("h264", "hevc", "prores", "dnxhr", "av1", "vp9")
+ENCODING_FIELDS = ("codec", "crf", "preset", "pix_fmt", "lossless")
+
+
+def add_encoding_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The "encoding" options of a video output, read by :func:`encoding_from`."""
+    g = parser.add_argument_group("encoding", "how a video output (.mp4, .mov, .mkv, .avi, .webm) is encoded")
+    g.add_argument("--codec", choices=CODECS,
+                   help="video codec (default: by the output's extension: H.264 for .mp4/.mov/.mkv/.avi, VP9 for "
+                   ".webm)")
+    g.add_argument("--crf", type=crf, metavar="N",
+                   help="constant quality: 0 (best, largest) to 63 (H.264/HEVC stop at 51; default: the codec's)")
+    g.add_argument("--preset", type=encoder_name("preset"), metavar="NAME",
+                   help="encoder speed for size, e.g. veryfast, medium, slow (H.264/HEVC; default: the codec's)")
+    g.add_argument("--pix-fmt", type=encoder_name("pixel format"), metavar="NAME",
+                   help="pixel format, e.g. yuv420p (default for H.264), yuv420p10le, yuv422p, yuv444p")
+    g.add_argument("--lossless", action="store_true", help="encode without loss (the codec's lossless mode)")
+    g.add_argument("--no-audio", action="store_true", help="drop the input's sound (default: kept where it fits)")
+    return g
+
+
+def encoding_from(args: argparse.Namespace) -> dict:
+    """The encoding options as the keyword arguments of ``patchvid.media.writing.Encoding``: every
+    field of :data:`ENCODING_FIELDS`, ``None`` where not given (``lossless``: ``False``). A parser
+    without the options gives the same unset fields.
+
+    Raises:
+        InputError: ``--lossless`` with ``--crf`` (a quality setting has no meaning without loss).
+
+    Example:
+        >>> p = argparse.ArgumentParser(); _ = add_encoding_arguments(p)
+        >>> encoding_from(p.parse_args(["--codec", "hevc", "--crf", "20"]))
+        {'codec': 'hevc', 'crf': 20, 'preset': None, 'pix_fmt': None, 'lossless': False}
+    """
+    fields = {name: getattr(args, name, None) for name in ENCODING_FIELDS}
+    fields["lossless"] = bool(fields["lossless"])
+    if fields["lossless"] and fields["crf"] is not None:
+        raise InputError(f"give --lossless or --crf {fields['crf']}, not both")
+    return fields
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, samples: bool = False) -> argparse._ArgumentGroup:
@@ -189,7 +311,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, samples: bool = False) ->
                        help="seed of the first sample; sample i uses SEED + i (default 0)")
     else:
         g.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    g.add_argument("--fps", type=float, help="output frame rate (default: the input's; 25 for frames/images)")
+    g.add_argument("--fps", type=frame_rate, metavar="RATE",
+                   help="output frame rate: 25, 29.97, 30000/1001 or ntsc, pal, film, ntsc-film (default: the "
+                   "input's; 25 for frames/images)")
     g.add_argument("--sheet", metavar="PNG", help="also write a contact sheet: input frames above output frames")
     return g
 

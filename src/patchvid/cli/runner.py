@@ -32,18 +32,20 @@ import numpy as np
 
 from .. import __version__
 from ..errors import PatchvidError, ResourceError
+from ..frames import fit_size
 from ..media import (
     DEFAULT_FPS,
     Video,
     check_frames_fit,
     check_output,
+    frame_range,
     output_kind,
     probe_video,
     read_video,
     write_text,
     write_video,
 )
-from ..synthesis.resize import fit_size, resize_frames
+from .options import encoding_from
 
 SIZE_HINT = "use a smaller --max-size or a shorter time range"
 
@@ -96,6 +98,8 @@ def numbered_outputs(output: str, count: int) -> list[Path]:
     """Output paths for ``count`` samples: the path itself for one sample; for more, the path with
     ``_000``, ``_001``, ... before the extension, or the path as a pattern when it holds ``{}``,
     ``{i}`` or ``%d``-style placeholders."""
+    if output == "-" and count > 1:
+        fail("-o - writes one stream to standard output: give --samples 1, or file names")
     if "{" in output:
         paths = [Path(output.format(i, i=i)) for i in range(count)]
     elif re.search(r"%0?\d*d", output):
@@ -166,12 +170,16 @@ class Run:
         self.problem = None
         self.sheet = Path(args.sheet) if getattr(args, "sheet", None) else None
         report = getattr(args, "report", None)
-        self.reports = [Path(report)] if report else [record_path(o) for o in self.outputs] if records else []
+        self.to_stdout = any(str(p) == "-" for p in outputs)
+        if self.to_stdout and len(self.outputs) > 1:
+            fail("-o - writes one stream to standard output: give --samples 1, or file names")
+        kept = [o for o in self.outputs if str(o) != "-"]
+        self.reports = [Path(report)] if report else [record_path(o) for o in kept] if records else []
         for path in self.outputs:
             output_kind(path)
         if self.sheet is not None and output_kind(self.sheet) != "image":
             fail(f"--sheet needs an image file name (.png, .jpg), got {self.sheet}")
-        written = self.outputs + self.reports + ([self.sheet] if self.sheet else [])
+        written = kept + self.reports + ([self.sheet] if self.sheet else [])
         if len({p.resolve() for p in written}) != len(written):
             fail("the report or sheet would overwrite an output")
         for path in self.reports:
@@ -194,55 +202,117 @@ class Run:
     ) -> Video:
         """Read an input (the time range and ``--max-size`` of the command line unless told not to),
         after checking that its decoded frames fit in memory; refuse fewer than ``min_frames``
-        frames, naming the ``purpose``."""
+        frames, naming the ``purpose``. ``-`` reads standard input."""
         start, end = (self.args.start, self.args.end) if time_range and hasattr(self.args, "start") else (None, None)
         max_size = getattr(self.args, "max_size", None) if shrink else None
+        shown = path
+        if path == "-":
+            path = self._spool_stdin()
         probed = probe_video(path)
+        if max_size == "auto":
+            max_size = self._auto_size(probed, start, end) if probed is not None else None
         if probed is not None:
-            frames, height, width = probed
-            check_memory(frames * height * width * 3, f"decoding {path} ({frames} frames of {width}x{height})",
-                         "give a shorter --start/--end range")
-        video = read_video(path, start, end)
+            first, last = frame_range(start, end, probed.fps, Path(path))
+            frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
+            nh, nw = fit_size(probed.height, probed.width, max_size)
+            check_memory(frames * nh * nw * 3, f"decoding {shown} ({frames} frames of {nw}x{nh})",
+                         "give a shorter --start/--end range or a smaller --max-size")
+        video = read_video(path, start, end, max_size=max_size)
         for note in video.notes:
             self.progress(f"note: {note}")
         t, h, w = video.shape
-        nh, nw = fit_size(h, w, max_size)
-        if (nh, nw) != (h, w):
-            self.progress(f"shrinking {w}x{h} to {nw}x{nh} (--max-size {max_size})")
-            video.frames = resize_frames(video.frames, nh, nw)
         if video.is_image and min_frames > 1 or t < min_frames:
             got = "a single image" if video.is_image else f"{t} frames"
-            fail(f"{path} is {got}: {purpose} needs a clip of at least {min_frames} frames")
+            fail(f"{shown} is {got}: {purpose} needs a clip of at least {min_frames} frames")
         what = "image" if video.is_image else f"{t} frames"
-        self.progress(f"read {path}: {what} of {nw}x{nh}" + (f" at {video.fps} fps" if video.fps else ""))
+        size = f"{w}x{h}"
+        if probed is not None and (probed.height, probed.width) != (h, w):
+            size += f" (shrunk from {probed.width}x{probed.height}, --max-size {max_size})"
+        details = [f"at {video.fps} fps"] if video.fps else []
+        if video.colour is not None:
+            assumed = "" if video.colour.tagged else " (untagged: assumed)"
+            details.append(f"colour {video.colour.describe()}{assumed}")
+        if video.source is not None and video.source.audio:
+            details.append("with sound")
+        self.progress(f"read {shown}: {what} of {size}" + (f", {', '.join(details)}" if details else ""))
+        source = video.source
         self.inputs[role] = {
-            "path": str(Path(path).resolve()),
-            "start": start,
-            "end": end,
+            "path": "-" if shown == "-" else str(Path(path).resolve()),
+            "start": None if start is None else str(start),
+            "end": None if end is None else str(end),
             "max_size": max_size,
             "frames_height_width": list(video.shape),
             "fps": str(video.fps) if video.fps else None,
+            "colour": dataclasses.asdict(video.colour) if video.colour is not None else None,
+            "rotation": source.rotation if source else 0,
+            "sound": bool(source and source.audio),
+            "timecode": source.timecode if source else None,
+            "variable_frame_rate": bool(source and source.variable_rate),
         }
         if self.sheet is not None:
             self.sheet_rows.append(sheet_frames(video.frames))
         return video
+
+    def _spool_stdin(self) -> str:
+        """Standard input copied to a temporary file (media readers need to seek), removed at exit."""
+        import atexit
+        import shutil
+        import tempfile
+
+        if sys.stdin is None or sys.stdin.isatty():
+            fail("input '-' reads standard input, but nothing is piped in (e.g. cat clip.mp4 | patchvid ...)")
+        fd, name = tempfile.mkstemp(prefix="patchvid-stdin-")
+        atexit.register(lambda: Path(name).unlink(missing_ok=True))
+        with os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
+        size = Path(name).stat().st_size
+        if size == 0:
+            fail("standard input is empty")
+        self.progress(f"read {size / 2**20:.1f} MiB from standard input")
+        return name
+
+    def _auto_size(self, probed, start, end) -> int | None:
+        """``--max-size auto``: the largest longer side whose generation fits in the memory available
+        (half of it, leaving room for the task's own extras), said on stderr."""
+        from ..synthesis.planning import plan
+        from ..synthesis.settings import GenerateSettings
+
+        available = available_memory()
+        first, last = frame_range(start, end, probed.fps, Path("input"))
+        frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
+        longest = max(probed.height, probed.width)
+        if available is None:
+            return None
+        settings = GenerateSettings()
+
+        def fits(size: int) -> bool:
+            h, w = fit_size(probed.height, probed.width, size)
+            return plan((frames, h, w), settings).estimated_bytes <= 0.5 * available
+
+        if fits(longest):
+            self.progress(f"--max-size auto: the full size ({probed.width}x{probed.height}) fits in memory")
+            return None
+        low, high = 16, longest
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (mid, high) if fits(mid) else (low, mid)
+        h, w = fit_size(probed.height, probed.width, low)
+        self.progress(f"--max-size auto: {w}x{h} (longer side {low}) fits in the {available / 2**30:.1f} GiB available")
+        return low
 
     def read_mask(self, path: str, like: Video, what: str = "the input", time_range: bool = True) -> np.ndarray:
         """A mask for ``like``: ``(H, W) bool`` (an image, or a one-frame clip, for every frame) or
         ``(T, H, W) bool``; white (grey >= 128) selects. A video mask is cut to the command's time
         range; a mask drawn at the input's full size is shrunk with it when ``--max-size`` shrank it."""
         start, end = (self.args.start, self.args.end) if time_range and hasattr(self.args, "start") else (None, None)
-        mask = read_video(path, start, end)
+        max_size = self.inputs.get("input", {}).get("max_size") or getattr(self.args, "max_size", None)
+        mask = read_video(path, start, end, max_size=None if max_size == "auto" else max_size)
         for note in mask.notes:
             self.progress(f"note: {note}")
         t, h, w = like.shape
         mt, mh, mw = mask.shape
-        max_size = getattr(self.args, "max_size", None)
         if (mh, mw) != (h, w):
-            if max_size is not None and fit_size(mh, mw, max_size) == (h, w):
-                mask.frames = resize_frames(mask.frames, h, w)
-            else:
-                fail(f"the mask {path} is {mw}x{mh} but {what} is {w}x{h}")
+            fail(f"the mask {path} is {mw}x{mh} but {what} is {w}x{h}")
         if not mask.is_image and mt != 1 and mt != t:
             fail(f"the mask {path} has {mt} frames but {what} has {t}: give one image or a video of the same length")
         selected = mask.frames.mean(axis=-1) >= 128
@@ -283,45 +353,114 @@ class Run:
         which = f"sample {i + 1}/{len(self.outputs)} " if len(self.outputs) > 1 else ""
 
         def on_level(r) -> None:
-            levels.append(dataclasses.asdict(r))
+            levels.append({k: v for k, v in dataclasses.asdict(r).items() if k != "source_frames"})
             self.progress(f"{which}level {n - r.level}/{n} {r.shape[0]}x{r.shape[1]}x{r.shape[2]}: {r.seconds:.2f}s")
+            if r.source_frames is not None:
+                timeline[:] = r.source_frames
 
+        timeline: list[int] = []
         started = time.perf_counter()
         frames = solve(problem, seed, on_level)
-        self.samples.append({"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels})
+        sample = {"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels}
+        if not problem.image:
+            sample["source_frames"] = timeline[: len(frames)]
+        self.samples.append(sample)
         return frames
 
     def start_sample(self, **fields) -> None:
         """Begin the record of an output that is not made by :meth:`solve` (a texture's seed)."""
         self.samples.append(fields)
 
-    def write(self, path: Path, frames: np.ndarray, like: Video | None = None, fps: Fraction | None = None) -> None:
+    def write(
+        self,
+        path: Path,
+        frames: np.ndarray,
+        like: Video | None = None,
+        fps: Fraction | None = None,
+        timeline: str | Sequence[int] | None = "auto",
+        loop: bool = False,
+    ) -> None:
         """Write one output atomically at ``fps`` (default ``--fps``, else ``like``'s rate, else 25 fps
-        with a note); an image input's one-frame result stays an image."""
+        with a note); an image input's one-frame result stays an image.
+
+        ``like`` is the input whose colour description, sound and tags the output carries;
+        ``timeline`` says how the output's frames relate to its time: ``"same"`` (its own frames in
+        order: sound copied, tags and timecode kept), input frame indices per output frame (sound
+        rebuilt from them; ``loop``: seamless at the wrap), ``None`` (no sound), or ``"auto"``: for a
+        sample made by :meth:`solve`, the source frames the engine copied from."""
         frames = frames[0] if like is not None and like.is_image and frames.ndim == 4 and len(frames) == 1 else frames
         rate = fps or getattr(self.args, "fps", None) or (like.fps if like is not None else None)
         many = frames.ndim == 4 and len(frames) > 1
-        if rate is None and many and output_kind(path) in ("video", "gif"):
+        kind = output_kind(path)
+        if rate is None and many and kind in ("video", "gif"):
             self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
-        for note in write_video(path, frames, rate):
-            self.progress(f"note: {note}")
-        if self.sheet is not None:
-            self.sheet_rows.append(sheet_frames(frames))
         if not self.samples or "output" in self.samples[-1]:  # not begun by solve or start_sample
             self.samples.append({})
         index, sample = len(self.samples) - 1, self.samples[-1]
+        if timeline == "auto":
+            timeline = sample.get("source_frames")
+        out_rate = Fraction(rate).limit_denominator(1_000_000) if rate else DEFAULT_FPS
+        options = {}
+        if kind == "video" and many:
+            options = self._carry(like, timeline, out_rate, loop, sample, frames.shape[0])
+        elif like is not None and like.source is not None and like.source.audio and not self._no_audio:
+            self.progress(f"sound: left out ({kind} outputs hold none)")
+        for note in write_video(path, frames, rate, **options):
+            self.progress(f"note: {note}")
+        if self.sheet is not None:
+            self.sheet_rows.append(sheet_frames(frames))
         sample["output"] = str(path)
-        sample["output_fps"] = str(Fraction(rate).limit_denominator(1_000_000)) if rate else None
+        sample["output_fps"] = str(out_rate) if rate else None
         details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
         details += [f"seed {sample['seed']}"] if "seed" in sample else []
         details += [f"{sample['seconds']:.1f}s"] if "seconds" in sample else []
         self.progress(f"wrote {path}" + (f" ({', '.join(details)})" if details else ""))
 
+    @property
+    def _no_audio(self) -> bool:
+        return bool(getattr(self.args, "no_audio", False))
+
+    def _carry(self, like: Video | None, timeline, rate: Fraction, loop: bool, sample: dict, count: int) -> dict:
+        """What a video output carries from ``like``: colour, sound, tags, timecode, encoding; each
+        said once and put in the sample's record."""
+        from ..media import Encoding
+        from ..media.metadata import footage_tags
+        from ..media.soundtrack import soundtrack
+
+        encoding = Encoding(**encoding_from(self.args)) if hasattr(self.args, "codec") else None
+        options: dict = {"encoding": encoding, "colour": like.colour if like is not None else None}
+        source = like.source if like is not None else None
+        sound = None
+        if source is not None and source.audio:
+            if self._no_audio:
+                self.progress("sound: dropped (--no-audio)")
+                sample["sound"] = {"kept": False, "why": "--no-audio"}
+            else:
+                if not isinstance(timeline, str) and timeline is not None and len(timeline) != count:
+                    timeline = None
+                sound = soundtrack(source, timeline, like.fps, rate, loop=loop)
+                if sound.message:
+                    self.progress(sound.message)
+                sample["sound"] = sound.record
+        options["audio"] = sound.track if sound is not None else None
+        if source is not None and timeline == "same":
+            options["tags"] = footage_tags(source.tags)
+            options["timecode"] = source.timecode
+            sample["metadata"] = {"tags": options["tags"], "timecode": source.timecode}
+            if source.timecode:
+                self.progress(f"timecode {source.timecode} (the input's, at the first frame kept)")
+        elif source is not None and (source.timecode or footage_tags(source.tags)):
+            sample["metadata"] = {"tags": {}, "timecode": None,
+                                  "why": "a new timeline: the input's tags and timecode describe other frames"}
+        colour = (like.colour if like is not None and like.colour is not None else None)
+        sample["colour"] = colour.as_output(*like.shape[1:]).describe() if colour is not None else None
+        return options
+
     def say(self, text: str, quiet_too: bool = False) -> None:
         """A result on stdout (a seam ratio); ``-q`` silences it unless ``quiet_too`` (the score
         table, which is the command's result)."""
         if quiet_too or not getattr(self.args, "quiet", False):
-            print(text, flush=True)
+            print(text, file=sys.stderr if self.to_stdout else sys.stdout, flush=True)  # stdout may be the video
 
     # ----------------------------------------------------------------------------------- records
 
@@ -342,7 +481,7 @@ class Run:
         if getattr(self.args, "report", None):
             write_text(self.reports[0], _json(base | {"samples": self.samples} | results))
             return
-        for path, sample in zip(self.reports, self.samples):
+        for path, sample in zip(self.reports, [s for s in self.samples if s.get("output") != "-"]):
             write_text(path, _json(base | {"samples": [sample]} | results))
 
     def header(self) -> dict:

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PatchvidError
+from ..synthesis.patches import patch_grid
 from . import metrics
 from .settings import DEFAULT_MEASURES
 
 HALF = 0.5
+
+# What each step costs, for progress, in units of one value of one patch pair compared by the exact
+# search (coherence, completeness, NNFDIV: about 0.13 ns on the shared 2-core CPU, which the search
+# formulas matched within 30 % on 13x144x256 footage against a same-size and a half-size sample,
+# 2-51 s a step). The other steps in the same units, from their times there:
+SWD_COST = 2.7  # per patch value projected (3 scales x 2 x 8192 patches x 441 values x 256: 1.7-2.0 s)
+FEATURE_FRAME_COST = 2e8  # per frame through EfficientNet-Lite0's early stages (27 ms) ...
+FEATURE_VOXEL_COST = 3300  # ... and per voxel (0.56 s for 13x144x256)
+FEATURE_LOAD_COST = 4.6e9  # loading the network, once (0.6 s)
 
 # table rows: (key in a sample's scores, label, unit, format)
 ROWS = [
@@ -85,6 +96,7 @@ def score(
     required: Collection[str] = (),
     records: list[dict] | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    on_step: Callable[[float], None] | None = None,
 ) -> Scores:
     """Take ``measures`` of each ``(T, H, W, 3) uint8`` sample against ``reference``.
 
@@ -96,6 +108,8 @@ def score(
         required: measures asked for by name: their errors are raised, not skipped.
         records: per sample, a dict to add the scores to (default: empty ones).
         progress: called with a line before each slow step.
+        on_step: called after each step with the part of the whole scoring it did (a fraction,
+            estimated from the sizes by :func:`step_costs`); the calls add up to 1.
     """
     wanted, required = set(measures), set(required)
     scores = Scores(records if records is not None else [{} for _ in samples])
@@ -119,36 +133,141 @@ def score(
                 raise
             scores.skipped["diversity"] = str(e)
             wanted.discard("diversity")
+    work = _Work(step_costs([s.shape for s in samples], reference.shape, wanted), on_step)
     reference_features = None
     if "features" in wanted:
         progress("deep features of the input (EfficientNet-Lite0)")
         reference_features = attempt("features", lambda: metrics.feature_statistics(reference))
+        work.done("reference features")
     for i, clip in enumerate(samples):
         progress(f"measuring sample {i + 1}/{len(samples)} ({describe(clip)})")
-        _measure(clip, reference, wanted, reference_features, scores.samples[i], attempt, scores.skipped)
+        _measure(clip, reference, wanted, reference_features, scores.samples[i], attempt, scores.skipped,
+                 lambda name, i=i: work.done(i, name))
+        work.done(i)  # what it skipped (features after the input's failed) is done too
     if "diversity" in wanted:
         scores.diversity = attempt("diversity", lambda: metrics.diversity(samples, reference))
+    work.done()
     return scores
 
 
-def _measure(clip, reference, wanted, reference_features, record, attempt, skipped) -> None:
-    """Fill ``record`` with one sample's measures."""
+def step_costs(
+    sample_shapes: Sequence[Sequence[int]], reference_shape: Sequence[int], measures: Collection[str]
+) -> dict[tuple, float]:
+    """The estimated cost of each slow step of :func:`score` (see :data:`SWD_COST`), keyed
+    ``("reference features",)`` or ``(sample index, step)`` with steps ``"coherence"``,
+    ``"coherence_half"``, ``"completeness"``, ``"completeness_half"``, ``"swd"``, ``"nnfdiv"`` and
+    ``"features"``; shapes are ``(T, H, W, ...)``. A step whose clips are too small for it costs 0."""
+    reference = tuple(int(n) for n in reference_shape[:3])
+    costs: dict[tuple, float] = {}
+    if "features" in measures:
+        costs[("reference features",)] = FEATURE_LOAD_COST + _feature_cost(reference)
+    for i, shape in enumerate(sample_shapes):
+        clip = tuple(int(n) for n in shape[:3])
+        for scale, suffix in ((1.0, ""), (HALF, "_half")):
+            if "coherence" in measures:
+                costs[(i, "coherence" + suffix)] = _nearest_cost(clip, reference, scale)
+            if "completeness" in measures:
+                costs[(i, "completeness" + suffix)] = _nearest_cost(reference, clip, scale)
+        if "swd" in measures:
+            costs[(i, "swd")] = _swd_cost(clip, reference)
+        if "nnfdiv" in measures:
+            s = metrics.nnf_scale(clip, reference, metrics.DEFAULT_PATCH, metrics.NNF_MAX_PAIRS)
+            costs[(i, "nnfdiv")] = _search_cost(_scaled(clip, s), _scaled(reference, s), None)
+        if "features" in measures:
+            costs[(i, "features")] = _feature_cost(clip)
+    return costs
+
+
+def _scaled(shape: tuple[int, int, int], scale: float) -> tuple[int, int, int]:
+    """A clip's shape shrunk in space as the measures shrink it."""
+    t, h, w = shape
+    return (t, max(1, round(h * scale)), max(1, round(w * scale))) if scale != 1.0 else shape
+
+
+def _search_cost(query: tuple[int, int, int], key: tuple[int, int, int], count: int | None) -> float:
+    """Values compared by an exact search of (at most ``count``) query patches among every key patch."""
+    try:
+        p = metrics.fit_patch(metrics.DEFAULT_PATCH, query, key)
+    except PatchvidError:  # too small to measure: skipped at once
+        return 0.0
+    queries = math.prod(patch_grid(query, p))
+    return min(queries, count or queries) * math.prod(patch_grid(key, p)) * 3 * math.prod(p)
+
+
+def _defaults(function: Callable) -> dict[str, object]:
+    """The default arguments of ``function`` by name (the measures are taken at their defaults)."""
+    return {k: v.default for k, v in inspect.signature(function).parameters.items()}
+
+
+def _nearest_cost(query: tuple[int, int, int], key: tuple[int, int, int], scale: float) -> float:
+    """Values compared by :func:`~patchvid.evaluation.metrics.coherence` of ``query`` against ``key``."""
+    return _search_cost(_scaled(query, scale), _scaled(key, scale), _defaults(metrics.coherence)["count"])
+
+
+def _swd_cost(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """Values projected by :func:`~patchvid.evaluation.metrics.sliced_wasserstein` at its defaults."""
+    defaults = _defaults(metrics.sliced_wasserstein)
+    patch, scales, projections, count = (defaults[k] for k in ("patch", "scales", "projections", "count"))
+    cost = 0.0
+    for scale in scales:
+        sa, sb = _scaled(a, scale), _scaled(b, scale)
+        if min(sa[1:] + sb[1:]) < 3:
+            continue
+        p = metrics.fit_patch(patch, sa, sb)
+        patches = sum(min(count, math.prod(patch_grid(s, p))) for s in (sa, sb))
+        cost += SWD_COST * patches * 3 * math.prod(p) * projections
+    return cost
+
+
+def _feature_cost(shape: tuple[int, int, int]) -> float:
+    return shape[0] * FEATURE_FRAME_COST + math.prod(shape) * FEATURE_VOXEL_COST
+
+
+class _Work:
+    """Reports the steps of a scoring to ``on_step`` as fractions of the whole, by their costs."""
+
+    def __init__(self, costs: dict[tuple, float], on_step: Callable[[float], None] | None):
+        self.left = dict(costs)
+        self.total = sum(costs.values())
+        self.reported = 0.0
+        self.on_step = on_step
+
+    def done(self, *key) -> None:
+        """Step ``key`` is done; ``(i,)``: every step of sample ``i``; ``()``: everything (the last call)."""
+        if self.on_step is None:
+            return
+        keys = [k for k in self.left if k[: len(key)] == key]
+        cost = sum(self.left.pop(k) for k in keys)
+        if not key:  # the rest, so that the calls add up to 1 (all of it when nothing had a cost)
+            self.on_step(1.0 - self.reported)
+            self.reported = 1.0
+        elif cost > 0:
+            self.on_step(cost / self.total)
+            self.reported += cost / self.total
+
+
+def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done) -> None:
+    """Fill ``record`` with one sample's measures, calling ``done(step)`` after each slow one."""
     from ..classic.loops import seam_ratio
 
     for scale, suffix in ((1.0, ""), (HALF, "_half")):
         for name, measure in (("coherence", metrics.coherence), ("completeness", metrics.completeness)):
             if name in wanted:
                 record[name + suffix] = attempt(name, lambda m=measure, s=scale: m(clip, reference, scale=s))
+                done(name + suffix)
     if "swd" in wanted:
         swd = attempt("swd", lambda: metrics.sliced_wasserstein(clip, reference)) or {}
         for scale, value in swd.items():
             record[f"swd_{scale:g}"] = value
+        done("swd")
     if "nnfdiv" in wanted:
         record["nnfdiv_scale"] = metrics.nnf_scale(clip.shape[:3], reference.shape[:3], metrics.DEFAULT_PATCH,
                                                    metrics.NNF_MAX_PAIRS)
         record["nnfdiv"] = attempt("nnfdiv", lambda: metrics.nnf_diversity(clip, reference))
+        done("nnfdiv")
     if "features" in wanted and reference_features is not None:
         stats = attempt("features", lambda: metrics.feature_statistics(clip))
+        done("features")
         if stats is not None:
             record["sifid"] = metrics.feature_distance(stats, reference_features)
             if stats.motion_mean is not None and reference_features.motion_mean is not None:

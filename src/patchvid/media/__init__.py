@@ -6,8 +6,11 @@ beside the frames so that a writer can carry them to the output. Every write goe
 in the destination folder and is renamed into place only when complete.
 """
 
+from .colour import Colour
+from .encoding import Encoding
 from .reading import DEFAULT_FPS, GIF_EXT, IMAGE_EXTS, VIDEO_EXTS, Video, frame_range, probe_video, read_video
 from .writing import (
+    VideoWriter,
     atomic_output,
     check_frames_fit,
     check_output,
@@ -17,11 +20,14 @@ from .writing import (
 )
 
 __all__ = [
+    "Colour",
     "DEFAULT_FPS",
+    "Encoding",
     "GIF_EXT",
     "IMAGE_EXTS",
     "VIDEO_EXTS",
     "Video",
+    "VideoWriter",
     "atomic_output",
     "check_frames_fit",
     "check_output",

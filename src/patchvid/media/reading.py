@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from ..errors import MediaError
+from ..frames import fit_size
+from . import decoding, times
+from .colour import Colour
+from .decoding import Source
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -24,17 +27,27 @@ class Video:
     """A clip in memory.
 
     Attributes:
-        frames: ``(T, H, W, 3) uint8`` RGB frames.
+        frames: ``(T, H, W, 3) uint8`` RGB frames, upright.
         fps: frame rate as an exact fraction (``Fraction(30000, 1001)`` for NTSC), or ``None`` when
             the source stores none (a single image, a folder of frames).
         is_image: the source was a single still image.
-        notes: things the reader changed that a user should know (alpha dropped, ...).
+        notes: things the reader changed that a user should know (alpha dropped, rotation, ...).
+        colour: how the source was coded (its matrix, range, primaries, transfer, bit depth), for
+            writing the output the same way; ``None`` for images, GIFs and frames (sRGB).
+        source: the file, time range, tags, timecode and sound the frames came from (video files).
+
+    Example:
+        >>> import numpy as np
+        >>> Video(np.zeros((13, 144, 256, 3), np.uint8), Fraction(25))
+        Video(13 frames of 256x144 at 25 fps)
     """
 
     frames: np.ndarray
     fps: Fraction | None = None
     is_image: bool = False
     notes: list[str] = field(default_factory=list)
+    colour: Colour | None = None
+    source: Source | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -42,13 +55,19 @@ class Video:
         t, h, w, _ = self.frames.shape
         return t, h, w
 
-
+    def __repr__(self) -> str:
+        t, h, w = self.shape
+        what = f"image of {w}x{h}" if self.is_image else f"{t} frames of {w}x{h}"
+        rate = f" at {self.fps} fps" if self.fps else ""
+        sound = ", with sound" if self.source is not None and self.source.audio else ""
+        return f"Video({what}{rate}{sound})"
 
 
 def read_video(
     path: str | os.PathLike,
-    start: int | float | None = None,
-    end: int | float | None = None,
+    start: str | float | times.Time | None = None,
+    end: str | float | times.Time | None = None,
+    max_size: int | None = None,
 ) -> Video:
     """Read a video, animated GIF, folder of numbered frames, or single image.
 
@@ -56,8 +75,12 @@ def read_video(
         path: a video file (mp4, mov, mkv, webm, avi, ...), a GIF, a folder of frames named by
             number (``1.png, 2.png, ..., 10.png`` in numeric order; zero-padded names and jpg work
             too), or an image file.
-        start: first frame to keep: an ``int`` is a frame index, a ``float`` a time in seconds.
-        end: where to stop (exclusive), same units as ``start``.
+        start: first frame to keep: a number (``int`` or ``float``) is seconds; a string is read as on
+            the command line: ``"12f"`` is frame 12, ``"2.5"``, ``"2.5s"``, ``"1:02.5"``, ``"0:00:01.000"``
+            are seconds (see :mod:`patchvid.media.times`). A folder of frames has no rate: frames only.
+        end: where to stop (exclusive), the same forms as ``start``.
+        max_size: shrink the frames while decoding them so that their longer side is at most this
+            many pixels (aspect kept): a 4K clip is never held at 4K.
 
     Returns:
         A :class:`Video` with ``(T, H, W, 3) uint8`` frames. Greyscale becomes RGB and alpha is
@@ -75,43 +98,29 @@ def read_video(
     if not p.exists():
         raise MediaError(f"input not found: {p}")
     if p.is_dir():
-        return _read_folder(p, start, end)
+        return _read_folder(p, start, end, max_size)
     if p.stat().st_size == 0:
         raise MediaError(f"input is an empty file: {p}")
     ext = p.suffix.lower()
     if ext in IMAGE_EXTS:
-        return _read_image(p)
+        return _read_image(p, max_size)
     if ext == GIF_EXT:
-        return _read_gif(p, start, end)
-    return _read_av(p, start, end)
+        return _read_gif(p, start, end, max_size)
+    return _read_av(p, start, end, max_size)
 
 
 def frame_range(
-    start: int | float | None, end: int | float | None, fps: Fraction | None, source: Path
+    start: str | float | times.Time | None, end: str | float | times.Time | None, fps: Fraction | None, source: Path
 ) -> tuple[int, int | None]:
-    """Turn a start/end in frames (``int``) or seconds (``float``) into frame indices."""
-
-    def to_index(value: int | float | None, default: int | None) -> int | None:
-        if value is None:
-            return default
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if fps is None:
-            raise MediaError(f"{source} has no frame rate: give the time range in frames (e.g. 12f)")
-        return round(float(value) * fps)
-
-    first = to_index(start, 0)
-    last = to_index(end, None)
-    if first < 0 or (last is not None and last <= first):
-        raise MediaError(f"empty or negative time range: start={start}, end={end}")
-    return first, last
+    """First frame and exclusive last (``None``: to the end): :func:`patchvid.media.times.frame_range`."""
+    return times.frame_range(start, end, fps, source)
 
 
 def _natural_key(name: str) -> list:
     return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
 
 
-def _read_folder(folder: Path, start, end) -> Video:
+def _read_folder(folder: Path, start, end, max_size: int | None) -> Video:
     files = sorted(
         (f for f in folder.iterdir() if f.suffix.lower() in IMAGE_EXTS and not f.name.startswith(".")),
         key=lambda f: _natural_key(f.name),
@@ -124,7 +133,7 @@ def _read_folder(folder: Path, start, end) -> Video:
         raise MediaError(f"the time range selects no frames: {folder} has {len(files)}")
     frames, notes = [], []
     for f in chosen:
-        arr, note = _load_image(f)
+        arr, note = _load_image(f, max_size)
         if frames and arr.shape != frames[0].shape:
             raise MediaError(
                 f"frames differ in size: {chosen[0].name} is {frames[0].shape[1]}x{frames[0].shape[0]}, "
@@ -136,11 +145,12 @@ def _read_folder(folder: Path, start, end) -> Video:
     return Video(np.stack(frames), None, False, notes)
 
 
-def _load_image(path: Path) -> tuple[np.ndarray, str | None]:
-    """One image as ``(H, W, 3) uint8`` and a note when something was dropped."""
+def _load_image(path: Path, max_size: int | None = None) -> tuple[np.ndarray, str | None]:
+    """One image as ``(H, W, 3) uint8`` (upright by its EXIF orientation, the longer side at most
+    ``max_size``) and a note when something was dropped."""
     try:
         with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
+            im = _shrink(ImageOps.exif_transpose(im), max_size)
             return _to_rgb(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise MediaError(f"not a readable image: {path} ({_short(e)})") from None
@@ -156,18 +166,28 @@ def _to_rgb(im: Image.Image) -> tuple[np.ndarray, str | None]:
     return np.asarray(im.convert("RGB"), dtype=np.uint8).copy(), note
 
 
-def _read_image(path: Path) -> Video:
-    arr, note = _load_image(path)
+def _shrink(im: Image.Image, max_size: int | None) -> Image.Image:
+    """``im`` with its longer side at most ``max_size`` (Pillow's antialiased bicubic)."""
+    h, w = fit_size(im.height, im.width, max_size)
+    if (h, w) == (im.height, im.width):
+        return im
+    if im.mode not in ("RGB", "RGBA", "L", "LA"):
+        im = im.convert("RGBA" if "transparency" in im.info or im.mode.endswith("A") else "RGB")
+    return im.resize((w, h), Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
+def _read_image(path: Path, max_size: int | None) -> Video:
+    arr, note = _load_image(path, max_size)
     return Video(arr[None], None, True, [note] if note else [])
 
 
-def _read_gif(path: Path, start, end) -> Video:
+def _read_gif(path: Path, start, end, max_size: int | None) -> Video:
     try:
         with Image.open(path) as im:
             durations, frames, notes = [], [], []
             for frame in ImageSequence.Iterator(im):
                 durations.append(frame.info.get("duration", 100) or 100)
-                arr, note = _to_rgb(frame)
+                arr, note = _to_rgb(_shrink(frame, max_size))
                 frames.append(arr)
                 if note and note not in notes:
                     notes.append(note)
@@ -183,63 +203,21 @@ def _read_gif(path: Path, start, end) -> Video:
     return Video(np.stack(frames), fps, False, notes)
 
 
-def probe_video(path: str | os.PathLike) -> tuple[int, int, int] | None:
-    """``(frames, height, width)`` from a video's header without decoding it, when declared."""
+def probe_video(path: str | os.PathLike) -> decoding.Probe | None:
+    """A video file's declared frames, displayed size, rate, rotation, colour and sound, read from its
+    header and first frame without decoding the rest; ``None`` for other inputs."""
     p = Path(path)
-    if p.is_dir() or p.suffix.lower() in IMAGE_EXTS | {GIF_EXT}:
+    if p.is_dir() or p.suffix.lower() in IMAGE_EXTS | {GIF_EXT} or not p.is_file():
         return None
-    try:
-        with av.open(str(p)) as container:
-            s = container.streams.video[0]
-            if s.frames > 0:
-                return s.frames, s.codec_context.height, s.codec_context.width
-    except (av.FFmpegError, IndexError, OSError):
-        pass
-    return None
+    return decoding.probe(p)
 
 
-def _read_av(path: Path, start, end) -> Video:
-    try:
-        container = av.open(str(path))
-    except av.error.EOFError:
-        raise MediaError(f"no decodable frames in {path}: the file ends before any frame") from None
-    except (av.FFmpegError, OSError) as e:
-        raise MediaError(f"not a readable video or image: {path} ({_short(e)})") from None
-    with container:
-        if not container.streams.video:
-            raise MediaError(f"no video stream in {path}")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        fps = stream.average_rate or stream.guessed_rate
-        fps = Fraction(fps) if fps else None
-        first, last = frame_range(start, end, fps, path)
-        declared = stream.frames
-        has_alpha = len(stream.codec_context.format.components) in (2, 4) if stream.codec_context.format else False
-        frames: list[np.ndarray] = []
-        notes = ["alpha channel dropped"] if has_alpha else []
-        index = 0
-        try:
-            for frame in container.decode(stream):
-                if last is not None and index >= last:
-                    break
-                if index >= first:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                index += 1
-            else:
-                if declared > 0 and index < declared:
-                    # an mp4/mov index lists every frame, so missing ones mean a cut file; other
-                    # containers' counts are often wrong (OpenCV's AVIs), so only note it there
-                    message = f"{path} declares {declared} frames but only {index} decode"
-                    if "mp4" in container.format.name:
-                        raise MediaError(f"truncated video: {message}")
-                    notes.append(f"{message}; using those")
-        except av.FFmpegError as e:
-            raise MediaError(f"corrupt video: {path}: decoding failed at frame {index} ({_short(e)})") from None
-    if index == 0:
-        raise MediaError(f"no decodable frames in {path}")
-    if not frames:
-        raise MediaError(f"the time range selects no frames: {path} has {index}")
-    return Video(np.stack(frames), fps, False, notes)
+def _read_av(path: Path, start, end, max_size: int | None) -> Video:
+    probed = decoding.probe(path)
+    fps = probed.fps if probed is not None else None
+    first, last = frame_range(start, end, fps, path)
+    frames, fps, colour, source, notes = decoding.decode(path, first, last, max_size)
+    return Video(frames, fps, False, notes, colour, source)
 
 
 def _short(e: BaseException) -> str:

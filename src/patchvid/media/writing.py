@@ -5,46 +5,45 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
 from PIL import Image
 
 from ..errors import InputError, MediaError
+from .colour import Colour
+from .encoding import CONTAINERS, Encoding, chroma_steps, resolve
 from .reading import DEFAULT_FPS, GIF_EXT, IMAGE_EXTS, _short
 
-# x264's macroblock-tree rate control gives different bytes from run to run on tiny frames
-# (measured at 24x20); without it the same frames always encode to the same file.
-_H264 = ("libx264", {"crf": "16", "preset": "medium", "x264-params": "no-mbtree=1"})
-_ENCODERS = {  # container extension -> (codec, extra options)
-    ".mp4": _H264,
-    ".m4v": _H264,
-    ".mov": _H264,
-    ".mkv": _H264,
-    ".avi": _H264,
-    ".webm": ("libvpx-vp9", {"crf": "24", "b": "0", "row-mt": "1"}),
-}
 
+class AudioTrack(Protocol):
+    """A sound track a :class:`VideoWriter` muxes beside the frames (copied or encoded)."""
 
-
+    def add_to(self, container) -> bool: ...
+    def mux_until(self, container, seconds: float) -> None: ...
+    def finish(self, container) -> None: ...
 
 def output_kind(path: str | os.PathLike) -> str:
     """``'video'``, ``'gif'``, ``'image'`` or ``'folder'`` (a path with no extension) by the name."""
     p = Path(path)
     ext = p.suffix.lower()
+    if str(path) == "-":
+        return "video"  # standard output: a stream format
     if str(path).endswith(("/", os.sep)) or ext == "" or p.is_dir():
         return "folder"
-    if ext in _ENCODERS:
+    if ext in CONTAINERS:
         return "video"
     if ext == GIF_EXT:
         return "gif"
     if ext in IMAGE_EXTS:
         return "image"
-    supported = ", ".join(sorted(_ENCODERS) + [GIF_EXT] + sorted(IMAGE_EXTS))
+    supported = ", ".join(sorted(CONTAINERS) + [GIF_EXT] + sorted(IMAGE_EXTS))
     raise MediaError(f"unknown output format {ext!r} for {path} (use one of {supported}, or a folder)")
 
 
@@ -55,21 +54,40 @@ def check_frames_fit(path: str | os.PathLike, frames: int) -> None:
         raise MediaError(f"{path} is an image file but the output has {frames} frames: use .mp4, .gif or a folder")
 
 
-def write_video(path: str | os.PathLike, frames: np.ndarray, fps: Fraction | float | None = None) -> list[str]:
+def write_video(
+    path: str | os.PathLike,
+    frames: np.ndarray,
+    fps: Fraction | float | None = None,
+    *,
+    encoding: Encoding | None = None,
+    colour: Colour | None = None,
+    audio: AudioTrack | None = None,
+    tags: dict[str, str] | None = None,
+    timecode: str | None = None,
+) -> list[str]:
     """Write frames atomically, the format chosen by the path's extension.
 
     Args:
-        path: ``.mp4/.mov/.mkv/.avi`` (H.264, yuv420p), ``.webm`` (VP9), ``.gif`` (loops forever),
-            an image file (one frame only), or a folder (no extension): ``00001.png, 00002.png, ...``.
+        path: ``.mp4/.mov/.mkv/.avi`` (H.264 unless ``encoding`` names another codec), ``.webm``
+            (VP9), ``.gif`` (loops forever), an image file (one frame only), a folder (no
+            extension): ``00001.png, 00002.png, ...``, or ``-``: Matroska on standard output.
         frames: ``(T, H, W, 3)`` or ``(H, W, 3)`` uint8 RGB.
         fps: frame rate, kept exactly in video containers (GIF stores hundredths of a second);
             ``None`` means 25.
+        encoding: codec, quality and pixel format of a video output (default: H.264 CRF 16 yuv420p).
+        colour: the source's colour description, written as tags and used for the RGB to YUV
+            matrix; ``None`` (or an untagged source): BT.709 for HD and larger, BT.601 below.
+        audio: a sound track to add (:class:`~patchvid.media.audio.AudioCopy` or
+            :class:`~patchvid.media.audio.AudioEncode`).
+        tags: container tags to write (creation time, location, ...).
+        timecode: the start timecode (``HH:MM:SS:FF``) of a video output.
 
     Returns:
-        Notes about what had to change to fit the format (padding to even size, GIF timing).
+        Notes about what had to change to fit the format (padding to even size, GIF timing, ...).
 
     Raises:
         MediaError: unknown extension, a multi-frame clip to an image file, or a failed write.
+        InputError: frames of the wrong layout, or an encoding the container cannot hold.
     """
     frames = np.asarray(frames)
     if frames.ndim == 3:
@@ -96,38 +114,158 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: Fraction | flo
         with atomic_output(p) as tmp:
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=centis * 10, loop=0)
         return notes
-    return _write_av(p, frames, rate)
+    with VideoWriter(path, rate, encoding=encoding, colour=colour, audio=audio, tags=tags,
+                     timecode=timecode) as writer:
+        writer.write(frames)
+    return writer.notes
 
 
-def _write_av(path: Path, frames: np.ndarray, rate: Fraction) -> list[str]:
-    notes = []
-    t, h, w, _ = frames.shape
-    if h % 2 or w % 2:
-        frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-        notes.append(f"padded {w}x{h} to {frames.shape[2]}x{frames.shape[1]} (yuv420p needs even sizes)")
-    codec, options = _ENCODERS[path.suffix.lower()]
-    with atomic_output(path) as tmp:
+class VideoWriter:
+    """A video output written frame by frame, atomically: frames reach the encoder as they come
+    (so a long output need not be held in memory) and the file appears under its name only when
+    the ``with`` block completes; on any exception, Ctrl-C included, nothing is left.
+
+    Args:
+        path: a video file (``.mp4``, ``.mov``, ``.mkv``, ``.avi``, ``.webm``) or ``-`` (Matroska on
+            standard output; not atomic, as a pipe cannot be).
+        fps: the exact frame rate.
+        encoding, colour, audio, tags, timecode: as :func:`write_video`.
+
+    Example:
+        >>> with VideoWriter("out.mp4", Fraction(25)) as writer:  # doctest: +SKIP
+        ...     for chunk in chunks:
+        ...         writer.write(chunk)  # (T, H, W, 3) uint8
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: Fraction,
+        *,
+        encoding: Encoding | None = None,
+        colour: Colour | None = None,
+        audio: AudioTrack | None = None,
+        tags: dict[str, str] | None = None,
+        timecode: str | None = None,
+    ):
+        self.path = path
+        self.rate = Fraction(fps).limit_denominator(1_000_000)
+        self.colour = colour
+        self.audio = audio
+        self.tags = tags or {}
+        self.timecode = timecode
+        self.frames = 0
+        self.resolved = resolve(path, encoding, colour.bits if colour is not None else 8)
+        self.notes: list[str] = list(self.resolved.notes)
+        self._stack: contextlib.ExitStack | None = None
+        self._container = self._stream = None
+        self._audio_on = False
+        self._size: tuple[int, int] = (0, 0)
+        self._out = Colour()
+
+    def __enter__(self) -> VideoWriter:
+        self._stack = contextlib.ExitStack()
+        if str(self.path) == "-":
+            self._target = sys.stdout.buffer
+        else:
+            self._target = str(self._stack.enter_context(atomic_output(Path(self.path))))
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        stack, self._stack = self._stack, None
+        if kind is None:
+            try:
+                if self._container is None:
+                    raise MediaError(f"no frames were written to {self.path}")
+                self._close()
+            except BaseException:
+                self._abandon()
+                stack.__exit__(*sys.exc_info())
+                raise
+        else:
+            self._abandon()
+        stack.__exit__(kind, error, trace)
+
+    def write(self, frames: np.ndarray) -> None:
+        """Encode ``(T, H, W, 3)`` or ``(H, W, 3)`` uint8 RGB frames (all the same size)."""
+        frames = frames[None] if frames.ndim == 3 else frames
         try:
-            with av.open(str(tmp), mode="w", format=_container_format(path)) as container:
-                stream = container.add_stream(codec, rate=rate, options=options)
-                stream.width, stream.height = frames.shape[2], frames.shape[1]
-                stream.pix_fmt = "yuv420p"
-                stream.time_base = 1 / rate
-                for i, frame in enumerate(frames):
-                    vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
-                    vf.pts = i
-                    vf.time_base = 1 / rate  # not stream.time_base: the muxer changes it once the header is written
-                    container.mux(stream.encode(vf))
-                container.mux(stream.encode(None))
+            if self._container is None:
+                self._open(frames.shape[1], frames.shape[2])
+            h, w = self._size
+            for frame in frames:
+                if frame.shape[:2] != (h, w):
+                    frame = np.pad(frame, ((0, h - frame.shape[0]), (0, w - frame.shape[1]), (0, 0)), mode="edge")
+                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                if self.resolved.rgb:
+                    video_frame = video_frame.reformat(format=self.resolved.pix_fmt)
+                else:
+                    video_frame = video_frame.reformat(format=self.resolved.pix_fmt,
+                                                       dst_colorspace=self._out.sws_matrix(),
+                                                       dst_color_range=self._out.sws_range())
+                video_frame.pts = self.frames
+                video_frame.time_base = 1 / self.rate  # not the stream's: the muxer changes it with the header
+                self._container.mux(self._stream.encode(video_frame))
+                self.frames += 1
+                if self._audio_on:
+                    self.audio.mux_until(self._container, float(self.frames / self.rate))
         except av.FFmpegError as e:
-            raise MediaError(f"could not write {path}: {_short(e)}") from None
-    return notes
+            raise MediaError(f"could not write {self.path}: {_short(e)}") from None
 
+    # ----------------------------------------------------------------------------------- internals
 
-def _container_format(path: Path) -> str:
-    return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi", ".webm": "webm"}[
-        path.suffix.lower()
-    ]
+    def _open(self, height: int, width: int) -> None:
+        r = self.resolved
+        step_y, step_x = chroma_steps(r.pix_fmt)
+        h, w = -(-height // step_y) * step_y, -(-width // step_x) * step_x
+        if (h, w) != (height, width):
+            self.notes.append(f"padded {width}x{height} to {w}x{h} ({r.pix_fmt} needs even sizes)")
+        self._size = (h, w)
+        self._out = (self.colour or Colour(tagged=False)).as_output(height, width)
+        if self._out.hdr and not r.pix_fmt.endswith(("10le", "12le")):
+            self.notes.append(f"HDR input ({self._out.transfer}) written at 8 bits: expect banding "
+                              "(use --pix-fmt yuv420p10le)")
+        if r.encoder == "libsvtav1":
+            os.environ.setdefault("SVT_LOG", "1")  # errors only: SVT-AV1 prints its banner otherwise
+        # Matroska and WebM write random segment IDs unless asked to be bit-exact
+        container = av.open(self._target, mode="w", format=r.container, container_options={"fflags": "+bitexact"})
+        try:
+            for key, value in self.tags.items():
+                container.metadata[key] = value
+            if self.timecode:
+                container.metadata["timecode"] = self.timecode
+            stream = container.add_stream(r.encoder, rate=self.rate, options=r.options)
+            stream.width, stream.height = w, h
+            stream.pix_fmt = r.pix_fmt
+            stream.time_base = 1 / self.rate
+            codes = self._out.codes()
+            if r.rgb:
+                codes |= {"colorspace": 0, "color_range": 2}  # RGB: no matrix, full range
+            for name, value in codes.items():
+                setattr(stream.codec_context, name, value)
+            self._audio_on = self.audio is not None and self.audio.add_to(container)
+            if self.audio is not None and not self._audio_on:
+                self.notes.append(f"the sound cannot go into a {r.container} file as it is: left out")
+        except BaseException:
+            container.close()
+            raise
+        self._container, self._stream = container, stream
+
+    def _close(self) -> None:
+        try:
+            self._container.mux(self._stream.encode(None))
+            if self._audio_on:
+                self.audio.finish(self._container)
+            self._container.close()
+        except av.FFmpegError as e:
+            raise MediaError(f"could not write {self.path}: {_short(e)}") from None
+        self._container = None
+
+    def _abandon(self) -> None:
+        if self._container is not None:
+            with contextlib.suppress(Exception):
+                self._container.close()
+            self._container = None
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .patches import fold_nnf, patch_grid, patches_touching
+from .patches import fold_nnf, patch_grid, patches_touching, source_frames
 from .patchmatch import PatchMatch, upsample_nnf
 from .resize import resize
 from .search import ExactSearch, Match, PatchSearch
@@ -127,6 +127,7 @@ class LevelReport:
     iterations: int
     seconds: float
     mean_distance: float
+    source_frames: tuple[int, ...] | None = None  # the finest level's: see patches.source_frames
 
 
 def level_seed(seed: int, level: int, iteration: int) -> int:
@@ -238,6 +239,7 @@ def synthesize(
                     rounds,
                     time.perf_counter() - started,
                     float(match.distance.mean()) / _patch_elements(query.shape[0], patch),
+                    tuple(source_frames(match.nnf, patch, query.shape[1])) if level == 0 else None,
                 )
             )
         match = None

@@ -129,6 +129,33 @@ def fold_nnf(
     return _vote(proposals, shape, patch, vote, value.device, value.dtype, max_bytes)
 
 
+def source_frames(nnf: torch.Tensor, patch: Patch, frames: int) -> list[int]:
+    """For each output frame, the source frame most of its pixels are copied from.
+
+    Args:
+        nnf: ``(T', H', W', 3) int64``: a nearest-neighbour field (the finest level's).
+        patch: ``(pt, ph, pw)``.
+        frames: output frames ``T' + pt - 1``.
+
+    Returns:
+        ``T`` frame indices into the value video: where each output frame's time came from (what
+        its sound should be taken from). Each frame is judged by the patches centred on it.
+
+    Example:
+        >>> nnf = torch.zeros(3, 2, 2, 3, dtype=torch.int64)
+        >>> nnf[..., 0] = torch.tensor([4, 5, 6]).view(3, 1, 1)  # a copy of frames 5..7, shifted by 4
+        >>> source_frames(nnf, (3, 1, 1), 5)
+        [4, 5, 6, 7, 8]
+    """
+    corners = nnf.shape[0]
+    out = []
+    for t in range(frames):
+        corner = min(max(t - patch[0] // 2, 0), corners - 1)
+        times = (nnf[corner, ..., 0] + (t - corner)).flatten()
+        out.append(int(torch.bincount(times).argmax()))  # the most common; ties go to the earliest
+    return out
+
+
 def gaussian_weights(patch: Patch) -> torch.Tensor:
     """``(pt, ph, pw)`` weights, highest at the patch centre, standard deviation a quarter of the
     patch size along each axis."""

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..frames import fit_size  # noqa: F401  (re-exported: sizes are chosen beside the resize)
 
 Shape3 = tuple[int, int, int]
 
@@ -81,11 +82,3 @@ def resize_frames(frames: np.ndarray, height: int, width: int, chunk: int = 16) 
         small = resize(block, (block.shape[1], height, width))
         out[t0 : t0 + chunk] = small.round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 3, 0).numpy()
     return out
-
-
-def fit_size(height: int, width: int, max_size: int | None) -> tuple[int, int]:
-    """The largest ``(height, width)`` with the same aspect whose longer side is at most ``max_size``."""
-    if max_size is None or max(height, width) <= max_size:
-        return height, width
-    scale = max_size / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))

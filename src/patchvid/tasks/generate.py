@@ -51,7 +51,7 @@ def generate(
 
     Example:
         >>> import patchvid
-        >>> clip = patchvid.read_video("clip.mp4", end=13)  # doctest: +SKIP
+        >>> clip = patchvid.read_video("clip.mp4", end="13f")  # doctest: +SKIP
         >>> sample = patchvid.generate(clip.frames, seed=1)  # doctest: +SKIP
         >>> patchvid.write_video("sample.mp4", sample, clip.fps)  # doctest: +SKIP
     """

@@ -1,0 +1,285 @@
+"""Decoding video files with PyAV, the way a player shows them.
+
+* colour: YUV is converted with the clip's own matrix and range (untagged: as players assume);
+* orientation: the display rotation (phone clips) is applied, so frames are upright;
+* size: ``max_size`` is applied by the decoder's scaler while converting, so a 4K clip is never held
+  at 4K, and frames are written into one preallocated array (no list to stack);
+* time: the decoder seeks to ``start``; each frame goes to the slot its timestamp falls in, so a
+  variable-frame-rate clip is resampled to a constant rate by its timestamps (and the user told).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import MediaError
+from ..frames import fit_size
+from .colour import Colour
+from .metadata import offset_timecode
+
+# Scaling filter for shrinking while decoding: swscale widens its bicubic taps by the ratio, so this
+# is an antialiased bicubic (like the library's own resize) at decoder speed.
+_SHRINK = av.video.reformatter.Interpolation.BICUBIC
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a clip's frames came from: what a writer needs to carry sound and tags across.
+
+    Attributes:
+        path: the file.
+        start: seconds into the file (from its first frame) of the first frame kept.
+        duration: seconds the kept frames cover (frames / fps).
+        tags: the container's tags (creation time, location, ...).
+        timecode: SMPTE timecode of the first frame kept (the file's, moved on by ``start``).
+        rotation: degrees the frames were turned to be upright (0, 90, 180, 270 counter-clockwise).
+        audio: the file has a sound track.
+        variable_rate: the file's frames were unevenly spaced and were resampled.
+    """
+
+    path: str
+    start: float = 0.0
+    duration: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
+    timecode: str | None = None
+    rotation: int = 0
+    audio: bool = False
+    variable_rate: bool = False
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A video file's header (and first frame): enough to plan memory before decoding.
+
+    ``frames`` is the declared count (``0`` when the container does not say); ``height`` and
+    ``width`` are as displayed (after the rotation).
+    """
+
+    frames: int
+    height: int
+    width: int
+    fps: Fraction | None
+    rotation: int
+    colour: Colour
+    audio: bool
+
+
+def _open(path: Path):
+    try:
+        return av.open(str(path))
+    except av.error.EOFError:
+        raise MediaError(f"no decodable frames in {path}: the file ends before any frame") from None
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
+        raise MediaError(f"not a readable video or image: {path} ({_short(e)})") from None
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _rate(stream) -> Fraction | None:
+    fps = stream.average_rate or stream.guessed_rate
+    return Fraction(fps) if fps else None
+
+
+def _quarter_turns(frame) -> int:
+    """Counter-clockwise quarter turns that make ``frame`` upright (its display matrix's rotation)."""
+    try:
+        rotation = frame.rotation
+    except (AttributeError, ValueError):
+        return 0
+    return round((rotation or 0) / 90) % 4
+
+
+def probe(path: str | Path) -> Probe | None:
+    """The header of a video file and its first frame's orientation and colour; ``None`` when it
+    is not a video PyAV can open (the reader then says why)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            frame = next(container.decode(stream), None)
+            if frame is None:
+                return None
+            turns = _quarter_turns(frame)
+            h, w = frame.height, frame.width
+            colour = Colour.of_frame(frame, h, w)
+            if turns % 2:
+                h, w = w, h
+            return Probe(max(stream.frames, 0), h, w, _rate(stream), 90 * turns, colour,
+                         bool(container.streams.audio))
+    except (av.FFmpegError, IndexError, OSError, StopIteration, UnicodeDecodeError):
+        return None
+
+
+def decode(path: Path, first: int, last: int | None, max_size: int | None = None):
+    """Decode frames ``[first, last)`` of a video file (indices at its average rate).
+
+    Args:
+        path: the file.
+        first, last: the frames to keep (``last`` exclusive; ``None``: to the end).
+        max_size: the longer side of the frames returned, at most (aspect kept), or ``None``.
+
+    Returns:
+        ``(frames, fps, colour, source, notes)``: ``(T, H, W, 3) uint8`` upright RGB, the rate
+        (exact), the source's :class:`Colour`, its :class:`Source`, and what the user should know.
+
+    Raises:
+        MediaError: not a video, no video stream, corrupt or truncated, or no frame in the range.
+    """
+    container = _open(path)
+    with container:
+        if not container.streams.video:
+            raise MediaError(f"no video stream in {path}")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        fps = _rate(stream)
+        rate = fps or Fraction(25)
+        fmt = stream.codec_context.format
+        notes = ["alpha channel dropped"] if fmt is not None and len(fmt.components) in (2, 4) else []
+        origin = stream.start_time
+        seeked = False
+        if first > 0 and origin is not None and stream.time_base:
+            # to the key frame at or before the start; a container without an index stays put
+            target = origin + int(Fraction(first, 1) / rate / stream.time_base)
+            try:
+                container.seek(target, stream=stream, backward=True)
+                seeked = True
+            except av.FFmpegError:
+                seeked = False
+        out: np.ndarray | None = None
+        filled = -1  # the last slot written, relative to ``first``
+        repeats = drops = decoded = 0
+        colour: Colour | None = None
+        turns = 0
+        size = None  # (coded height, coded width) to convert to
+        times: list[float] = []
+        previous_slot = first - 1
+        try:
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.pts is not None and stream.time_base:
+                    if decoded == 1 and not seeked:
+                        origin = frame.pts  # the first frame is frame 0, whatever the header's start
+                    seconds = float((frame.pts - (origin or 0)) * stream.time_base)
+                    slot = round(seconds * rate)
+                    if len(times) < 4096:
+                        times.append(seconds)
+                else:
+                    slot = previous_slot + 1
+                previous_slot = slot
+                if slot < first:
+                    continue
+                if last is not None and slot >= last:
+                    break
+                if colour is None:
+                    colour = Colour.of_frame(frame, frame.height, frame.width)
+                    turns = _quarter_turns(frame)
+                    h, w = (frame.width, frame.height) if turns % 2 else (frame.height, frame.width)
+                    nh, nw = fit_size(h, w, max_size)
+                    size = (nw, nh) if turns % 2 else (nh, nw)
+                    capacity = _capacity(stream, first, last, rate)
+                    out = np.empty((capacity, nh, nw, 3), np.uint8)
+                index = slot - first
+                if index <= filled:  # two frames in one slot: keep the first
+                    drops += 1
+                    continue
+                rgb = _convert(frame, size, colour)
+                if turns:
+                    rgb = np.rot90(rgb, turns)
+                if index >= len(out):
+                    out = _grow(out, index + 1)
+                out[filled + 1 : index + 1] = rgb  # a gap repeats this frame back to the last one filled
+                repeats += index - filled - 1
+                filled = index
+            else:
+                declared = stream.frames
+                count = filled + 1 + first if seeked else decoded
+                if last is None and declared > 0 and count < declared and not _uneven(times):
+                    # an mp4/mov index lists every frame, so missing ones mean a cut file; other
+                    # containers' counts are often wrong (OpenCV's AVIs), so only note it there
+                    message = f"{path} declares {declared} frames but only {count} decode"
+                    if "mp4" in container.format.name:
+                        raise MediaError(f"truncated video: {message}")
+                    notes.append(f"{message}; using those")
+        except av.FFmpegError as e:
+            raise MediaError(f"corrupt video: {path}: decoding failed at frame {decoded} ({_short(e)})") from None
+        if decoded == 0:
+            raise MediaError(f"no decodable frames in {path}")
+        if out is None or filled < 0:
+            raise MediaError(f"the time range selects no frames: {path} has {previous_slot + 1}")
+        frames = out[: filled + 1] if filled + 1 == len(out) else out[: filled + 1].copy()
+        variable = _uneven(times)
+        if variable or repeats or drops:
+            spread = np.diff(times) * 1000 if len(times) > 1 else np.zeros(1)
+            notes.append(
+                f"variable frame rate (frames {spread.min():.0f}-{spread.max():.0f} ms apart): resampled by "
+                f"timestamps to a constant {rate} fps ({repeats} repeated, {drops} dropped)"
+            )
+        if turns:
+            notes.append(f"display rotation {90 * turns} degrees applied: frames are upright "
+                         f"({frames.shape[2]}x{frames.shape[1]})")
+        tags = {str(k): str(v) for k, v in container.metadata.items()}
+        timecode = _timecode(container, stream)
+        source = Source(
+            path=str(path),
+            start=float(first / rate),
+            duration=float(len(frames) / rate),
+            tags=tags,
+            timecode=offset_timecode(timecode, first, rate) if timecode else None,
+            rotation=90 * turns,
+            audio=bool(container.streams.audio),
+            variable_rate=variable,
+        )
+    return frames, fps, colour, source, notes
+
+
+def _convert(frame, size: tuple[int, int], colour: Colour) -> np.ndarray:
+    """One decoded frame to ``(h, w, 3) uint8`` RGB at ``size`` (coded orientation), with its own
+    matrix and range."""
+    h, w = size
+    shrink = (h, w) != (frame.height, frame.width)
+    if frame.format.name in ("rgb24",) and not shrink:
+        return frame.to_ndarray()
+    kwargs = {"interpolation": _SHRINK} if shrink else {}
+    if frame.format.name.startswith(("yuv", "nv", "p0", "p2")):
+        kwargs |= {"src_colorspace": colour.sws_matrix(), "src_color_range": colour.sws_range()}
+    return frame.reformat(width=w, height=h, format="rgb24", **kwargs).to_ndarray()
+
+
+def _capacity(stream, first: int, last: int | None, rate: Fraction) -> int:
+    """How many frames to allocate for: the range, or what the header says is left."""
+    declared = stream.frames
+    if not declared and stream.duration and stream.time_base:
+        declared = int(float(stream.duration * stream.time_base) * rate) + 1
+    left = max(declared - first, 1) if declared else 64
+    return max(1, min(left, last - first) if last is not None else left)
+
+
+def _grow(out: np.ndarray, needed: int) -> np.ndarray:
+    bigger = np.empty((max(needed, 2 * len(out)), *out.shape[1:]), out.dtype)
+    bigger[: len(out)] = out
+    return bigger
+
+
+def _uneven(times: list[float]) -> bool:
+    """Frame times spaced unevenly by more than a container's rounding of them."""
+    if len(times) < 3:
+        return False
+    steps = np.diff(np.sort(np.asarray(times)))
+    median = float(np.median(steps))
+    return median > 0 and float(steps.max() - steps.min()) > 0.25 * median
+
+
+def _timecode(container, stream) -> str | None:
+    """The file's start timecode: on the video stream, the container, or a timecode (tmcd) track."""
+    for tags in [stream.metadata, container.metadata, *(s.metadata for s in container.streams.data)]:
+        value = tags.get("timecode")
+        if value:
+            return str(value)
+    return None
