@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         samples = _generate(run, args, settings, video, "cost" in wanted, records)
     else:
         samples = [_read_sample(run, path, i, video, records[i]) for i, path in enumerate(args.sample)]
-    progress = _bars(run)
+    progress = run.progress
     what = f"measuring {len(samples)} sample{'s' if len(samples) > 1 else ''}"
     with progress.bar(1.0, what) as bar:  # score reports fractions of its estimated work
         scores = score(samples, video.frames, wanted, required, records, progress, on_step=bar.advance)
@@ -116,18 +116,6 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         run.progress(f"wrote {args.report}")
     return 0
-
-
-def _bars(run):
-    """The run's :class:`~patchvid.cli.progress.Progress`. Until ``Run.progress`` is one, a line-only
-    progress is replaced by one on the same clock (remove this when the runner makes it)."""
-    from .progress import Progress
-
-    if not hasattr(run.progress, "bar"):
-        progress = Progress(run.progress.quiet)
-        progress.started = run.progress.started
-        run.progress = progress
-    return run.progress
 
 
 def _read_sample(run, path: str, i: int, video, record: dict):

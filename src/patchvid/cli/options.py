@@ -100,6 +100,13 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
+def max_size(text: str) -> int | str:
+    """``--max-size``: a whole number of pixels, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return positive_int(text)
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a finite number above zero."""
     try:
@@ -222,9 +229,10 @@ def add_input_arguments(parser: argparse.ArgumentParser, time_range: bool = True
         g.add_argument("--end", type=parse_time, help="where to stop in the input (exclusive), as --start")
     g.add_argument(
         "--max-size",
-        type=positive_int,
+        type=max_size,
         metavar="PIXELS",
-        help="shrink the input so that its LONGER side is at most this many pixels (aspect kept)",
+        help="shrink the input while decoding so that its LONGER side is at most this many pixels (aspect "
+        "kept); 'auto': the largest size whose run fits in the memory available",
     )
 
 

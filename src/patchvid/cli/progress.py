@@ -29,9 +29,12 @@ LINE_SECONDS = 30.0
 # tqdm's layout without the unit counts: work units are weights, meaningless to a reader
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
 
-# The cost of a round relative to a PatchMatch round over as many output voxels, fitted to the per-round
-# wall times of 13x144x256 generations on the shared 2-core CPU (report in the module's PR): an exhaustive
-# search compares every key patch and costs 2.8-4.9x more per voxel;
+# The cost of a round relative to a PatchMatch round over as many output voxels, from per-round wall times
+# of default generations of 13x144x256 footage on the shared 2-core CPU (load 1-3.7). At half the wall time
+# the bar stood at 51 % (30-62 %, 18 solves) with these weights, at 89 % (81-93 %) counting levels alike;
+# with one-round fine levels (large_voxels=150_000) at 59 %, against 68 % for voxels x rounds alone. What is
+# left is the load and a one-off ~1 s warm-up in a process's first solve. An exhaustive search compares
+# every key patch: 2.8-4.9x more per voxel;
 EXACT_COST = 3.0
 # a level's first round also resizes the query and key, upsamples the coarser field and starts PatchMatch
 # from a worse field (its distances stop early less often): 1.3-2.5x a later round, and more where the
@@ -71,13 +74,13 @@ class Bar:
         description: the text before the percentage.
     """
 
-    def __init__(self, progress: Progress, total: float, description: str, tqdm_bar=None, plain: bool = False):
+    def __init__(self, progress: Progress, total: float, description: str, plain: bool = False):
         self.total = float(total) if total > 0 else 1.0
         self.done = 0.0 if total > 0 else 1.0  # no work to do: complete from the start
         self.description = description
         self._progress = progress
-        self._tqdm = tqdm_bar
-        self._plain = plain
+        self._tqdm = None  # the tqdm bar drawing it, if interactive
+        self._plain = plain  # plain lines (a log); neither: quiet
         self._started = time.perf_counter()
         self._next_line = LINE_FRACTION  # the fraction at which a plain bar prints again
         self._last_line = self._started
@@ -112,10 +115,10 @@ class Bar:
         elapsed = time.perf_counter() - self._started
         return elapsed * (1 - self.fraction) / self.fraction if self.fraction > 0 else math.inf
 
-    def _close(self, completed: bool) -> None:
+    def _close(self) -> None:
         if self._tqdm is not None:
             self._tqdm.close()
-        elif self._plain and completed:
+        elif self._plain:
             seconds = time.perf_counter() - self._started
             self._progress(f"{self.description}: {math.floor(100 * self.fraction)}% in {_clock(seconds)}")
 
@@ -139,10 +142,12 @@ class Progress:
 
     @property
     def stream(self) -> TextIO:
+        """Where lines and bars go."""
         return self._stream if self._stream is not None else sys.stderr
 
     @property
     def interactive(self) -> bool:
+        """Whether bars are redrawn tqdm bars (else plain lines)."""
         if self._interactive is not None:
             return self._interactive
         isatty = getattr(self.stream, "isatty", None)
@@ -177,25 +182,26 @@ class Progress:
         if not self.interactive:
             bar = Bar(self, total, description, plain=True)
             yield bar
-            bar._close(completed=True)
+            bar._close()  # not reached when the block raises: the error says what happened
             return
         if self._stream is None and in_notebook():
             from tqdm.auto import tqdm
         else:
             from tqdm import tqdm
+        bar = Bar(self, total, description)
         # follow the terminal's width where it has one; else 80 columns (tqdm would take a pty of width 0,
         # as under `script`, at its word and drop the layout)
         columns = _columns(self.stream)
-        shown = tqdm(total=float(total) if total > 0 else 1.0, desc=description, file=self.stream,
-                     bar_format=BAR_FORMAT, dynamic_ncols=columns is not None, ncols=columns or 80, smoothing=0,
-                     leave=True)
-        bar = Bar(self, total, description, tqdm_bar=shown)
-        self._open.append(shown)
+        # smoothing=0: the ETA from the average rate, as plain lines give it (the weights model the rate)
+        bar._tqdm = tqdm(total=bar.total, initial=bar.done, desc=description, file=self.stream,
+                         bar_format=BAR_FORMAT, dynamic_ncols=columns is not None, ncols=columns or 80,
+                         smoothing=0, leave=True)
+        self._open.append(bar._tqdm)
         try:
             yield bar
         finally:
-            self._open.remove(shown)
-            bar._close(completed=True)
+            self._open.remove(bar._tqdm)
+            bar._close()
 
 
 # ---------------------------------------------------------------------------------- synthesis
@@ -229,11 +235,11 @@ def round_callback(bar: Bar, work: dict[int, float]) -> Callable[[int, int, int]
         shares = rounds + FIRST_ROUND_EXTRA
         before = 0.0 if it == 1 else it - 1 + FIRST_ROUND_EXTRA  # shares of the rounds before this one
         total = work[level]
-        bar.advance(round_units(total, it + FIRST_ROUND_EXTRA, shares) - round_units(total, before, shares))
+        bar.advance(_units(total, it + FIRST_ROUND_EXTRA, shares) - _units(total, before, shares))
 
     return on_round
 
 
-def round_units(total: float, shares: float, of: float) -> float:
+def _units(total: float, shares: float, of: float) -> float:
     """``total * shares / of`` in whole units (exactly ``total`` for all shares)."""
     return float(total) if shares >= of else float(math.floor(total * shares / of))

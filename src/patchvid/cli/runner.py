@@ -46,28 +46,14 @@ from ..media import (
     write_video,
 )
 from .options import encoding_from
+from .progress import Progress, round_callback, solve_work
 
-SIZE_HINT = "use a smaller --max-size or a shorter time range"
+SIZE_HINT = "use a smaller --max-size (or --max-size auto) or a shorter time range"
 
 
 def fail(message: str) -> None:
     """Stop the command with a one-line error."""
     raise PatchvidError(message)
-
-
-class Progress:
-    """Progress lines on stderr, each with the time since the command started."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.started = time.perf_counter()
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
-            print(f"[{self.elapsed():7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def available_memory() -> int | None:
@@ -92,6 +78,25 @@ def check_memory(needed: int, what: str, hint: str = SIZE_HINT) -> None:
         raise ResourceError(
             f"{what} needs about {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
         )
+
+
+# CPU seconds per unit of :func:`~patchvid.cli.progress.solve_work` on one core of the 2-core
+# development machine, from BENCHMARKS.md's timings (1.4 at 13x144x256 to 3 at 30x256x456, two cores).
+_CPU_SECONDS_PER_WORK = 4e-6
+
+
+def estimated_seconds(plan) -> float | None:
+    """A rough time for one solve of ``plan`` on the CPU (``None`` on a GPU: not measured)."""
+    if str(plan.device) != "cpu":
+        return None
+    cores = min(os.cpu_count() or 1, 16)
+    return sum(solve_work(plan).values()) * _CPU_SECONDS_PER_WORK / cores
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def numbered_outputs(output: str, count: int) -> list[Path]:
@@ -337,7 +342,13 @@ class Run:
         t, h, w = problem.output_shape
         self.check_frames_fit(t)
         check_memory(p.estimated_bytes, f"{self.command} to {t}x{h}x{w}")
-        self.progress(f"output {t} frames of {w}x{h}, patch {p.patch}, {len(p.levels)} levels, {p.device}")
+        line = (f"output {t} frames of {w}x{h}, patch {p.patch}, {len(p.levels)} levels, {p.device}, "
+                f"memory about {p.estimated_bytes / 2**30:.1f} GiB")
+        seconds = estimated_seconds(p)
+        if seconds is not None:
+            samples = max(1, len(self.outputs))
+            line += f", roughly {_duration(seconds * samples)}" + (f" ({samples} samples)" if samples > 1 else "")
+        self.progress(line)
 
     def check_frames_fit(self, frames: int) -> None:
         """Refuse, before the work, an output file that cannot hold ``frames`` frames."""
@@ -349,18 +360,19 @@ class Run:
         from ..synthesis.problem import solve
 
         levels: list[dict] = []
-        n, i = len(problem.plan.levels), len(self.samples)
-        which = f"sample {i + 1}/{len(self.outputs)} " if len(self.outputs) > 1 else ""
+        i = len(self.samples)
+        which = f"sample {i + 1}/{len(self.outputs)}" if len(self.outputs) > 1 else ""
 
         def on_level(r) -> None:
             levels.append({k: v for k, v in dataclasses.asdict(r).items() if k != "source_frames"})
-            self.progress(f"{which}level {n - r.level}/{n} {r.shape[0]}x{r.shape[1]}x{r.shape[2]}: {r.seconds:.2f}s")
             if r.source_frames is not None:
                 timeline[:] = r.source_frames
 
         timeline: list[int] = []
         started = time.perf_counter()
-        frames = solve(problem, seed, on_level)
+        work = solve_work(problem.plan)
+        with self.progress.bar(sum(work.values()), which or "solving") as bar:
+            frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
         sample = {"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels}
         if not problem.image:
             sample["source_frames"] = timeline[: len(frames)]

@@ -229,21 +229,16 @@ class _Work:
     def __init__(self, costs: dict[tuple, float], on_step: Callable[[float], None] | None):
         self.left = dict(costs)
         self.total = sum(costs.values())
-        self.reported = 0.0
         self.on_step = on_step
 
     def done(self, *key) -> None:
-        """Step ``key`` is done; ``(i,)``: every step of sample ``i``; ``()``: everything (the last call)."""
-        if self.on_step is None:
-            return
-        keys = [k for k in self.left if k[: len(key)] == key]
-        cost = sum(self.left.pop(k) for k in keys)
-        if not key:  # the rest, so that the calls add up to 1 (all of it when nothing had a cost)
-            self.on_step(1.0 - self.reported)
-            self.reported = 1.0
-        elif cost > 0:
+        """Step ``key`` is done; ``(i,)``: every step of sample ``i`` not reported yet; ``()``: all of
+        them (the last call, which reports 1 when nothing had a cost)."""
+        cost = sum(self.left.pop(k) for k in [k for k in self.left if k[: len(key)] == key])
+        if self.on_step is not None and cost > 0:
             self.on_step(cost / self.total)
-            self.reported += cost / self.total
+        elif self.on_step is not None and not key and self.total == 0:
+            self.on_step(1.0)
 
 
 def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done) -> None:
