@@ -211,3 +211,14 @@ def test_waterfall_water_moves_more_than_rocks():
     water = s[:, 90:170, 210:280]  # the falling water (boxes in y, x), lower down where it is fast
     rocks = s[:, 10:100, 30:150]  # the rock face to its left
     assert water.mean() > 0.8 and (rocks == 0).mean() > 0.95
+
+
+def test_label_structure_keeps_a_region_whose_colour_is_a_mix_of_two_others(tmp_path):
+    """Edge bands of blended chroma are dropped, but a region of its own in a mixed colour is a label."""
+    labels = np.zeros((4, 64, 96), np.int64)
+    labels[:, 8:30, 10:40] = 1
+    labels[:, 30:60, 50:90] = 2
+    palette = np.array([[20, 40, 220], [220, 30, 30], [120, 35, 125]], np.uint8)  # blue, red, their mix
+    write_video(tmp_path / "mix.mp4", palette[labels], 10)
+    s = label_structure(read_video(tmp_path / "mix.mp4").frames)
+    assert len(np.unique(s)) == 3

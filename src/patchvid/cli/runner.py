@@ -192,6 +192,15 @@ class Run:
                 fail(f"--report {path} is a folder")
         for path in written:
             check_output(path, list(inputs), getattr(args, "overwrite", False))
+        self.encoding = None
+        if hasattr(args, "codec"):
+            from ..media import Encoding
+            from ..media.encoding import resolve
+
+            self.encoding = Encoding(**encoding_from(args))
+            for path in self.outputs:  # a codec the container cannot hold is refused before the work
+                if output_kind(path) == "video":
+                    resolve(path, self.encoding)
 
     # ----------------------------------------------------------------------------------- inputs
 
@@ -341,6 +350,7 @@ class Run:
         p = problem.plan
         t, h, w = problem.output_shape
         self.check_frames_fit(t)
+        self.check_encodable(h, w)
         check_memory(p.estimated_bytes, f"{self.command} to {t}x{h}x{w}")
         line = (f"output {t} frames of {w}x{h}, patch {p.patch}, {len(p.levels)} levels, {p.device}, "
                 f"memory about {p.estimated_bytes / 2**30:.1f} GiB")
@@ -349,6 +359,18 @@ class Run:
             samples = max(1, len(self.outputs))
             line += f", roughly {_duration(seconds * samples)}" + (f" ({samples} samples)" if samples > 1 else "")
         self.progress(line)
+
+    def check_encodable(self, height: int, width: int) -> None:
+        """Refuse, before the work, a codec that cannot take frames of this size (DNxHR's minimum)."""
+        from ..media.encoding import MIN_SIZE, resolve
+
+        for path in self.outputs:
+            if output_kind(path) == "video":
+                codec = resolve(path, self.encoding).codec
+                least_w, least_h = MIN_SIZE.get(codec, (1, 1))
+                if width < least_w or height < least_h:
+                    fail(f"{codec} needs frames of at least {least_w}x{least_h}, the output is {width}x{height} "
+                         "(use --codec prores)")
 
     def check_frames_fit(self, frames: int) -> None:
         """Refuse, before the work, an output file that cannot hold ``frames`` frames."""
@@ -417,6 +439,7 @@ class Run:
             options = self._carry(like, timeline, out_rate, loop, sample, frames.shape[0])
         elif like is not None and like.source is not None and like.source.audio and not self._no_audio:
             self.progress(f"sound: left out ({kind} outputs hold none)")
+            sample["sound"] = {"kept": False, "why": f"{kind} outputs hold none"}
         for note in write_video(path, frames, rate, **options):
             self.progress(f"note: {note}")
         if self.sheet is not None:
@@ -435,12 +458,10 @@ class Run:
     def _carry(self, like: Video | None, timeline, rate: Fraction, loop: bool, sample: dict, count: int) -> dict:
         """What a video output carries from ``like``: colour, sound, tags, timecode, encoding; each
         said once and put in the sample's record."""
-        from ..media import Encoding
         from ..media.metadata import footage_tags
         from ..media.soundtrack import soundtrack
 
-        encoding = Encoding(**encoding_from(self.args)) if hasattr(self.args, "codec") else None
-        options: dict = {"encoding": encoding, "colour": like.colour if like is not None else None}
+        options: dict = {"encoding": self.encoding, "colour": like.colour if like is not None else None}
         source = like.source if like is not None else None
         sound = None
         if source is not None and source.audio:

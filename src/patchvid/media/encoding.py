@@ -51,6 +51,8 @@ CODECS: dict[str, _Codec] = {
                   ("libvpx-vp9", {"lossless": "1", "row-mt": "0", "threads": "1"}, "gbrp")),
 }
 BY_EXTENSION = {".webm": "vp9"}  # every other container: h264
+# The smallest frames (width, height) an encoder takes: FFmpeg's DNxHR refuses smaller ones.
+MIN_SIZE = {"dnxhr": (256, 120)}
 
 # The profile ProRes and DNxHR need for a pixel format other than their default.
 _PROFILE_FOR = {("prores", "yuv444p10le"): "4", ("dnxhr", "yuv422p10le"): "dnxhr_hqx",

@@ -18,8 +18,13 @@ from PIL import Image
 
 from ..errors import InputError, MediaError
 from .colour import Colour
-from .encoding import CONTAINERS, Encoding, chroma_steps, resolve
+from .encoding import CONTAINERS, MIN_SIZE, Encoding, chroma_steps, resolve
 from .reading import DEFAULT_FPS, GIF_EXT, IMAGE_EXTS, _short
+
+# RGB to YUV with exact rounding: swscale's default fast path is a code off in about one chroma value
+# of three (BT.601 bars: Cb 183 for 184).
+_I = av.video.reformatter.Interpolation
+_ACCURATE = _I.BILINEAR | _I.ACCURATE_RND
 
 
 class AudioTrack(Protocol):
@@ -202,7 +207,8 @@ class VideoWriter:
                 else:
                     video_frame = video_frame.reformat(format=self.resolved.pix_fmt,
                                                        dst_colorspace=self._out.sws_matrix(),
-                                                       dst_color_range=self._out.sws_range())
+                                                       dst_color_range=self._out.sws_range(),
+                                                       interpolation=_ACCURATE)
                 video_frame.pts = self.frames
                 video_frame.time_base = 1 / self.rate  # not the stream's: the muxer changes it with the header
                 self._container.mux(self._stream.encode(video_frame))
@@ -216,6 +222,10 @@ class VideoWriter:
 
     def _open(self, height: int, width: int) -> None:
         r = self.resolved
+        least_w, least_h = MIN_SIZE.get(r.codec, (1, 1))
+        if width < least_w or height < least_h:
+            raise InputError(f"{r.codec} needs frames of at least {least_w}x{least_h}, these are {width}x{height} "
+                             "(use --codec prores)")
         step_y, step_x = chroma_steps(r.pix_fmt)
         h, w = -(-height // step_y) * step_y, -(-width // step_x) * step_x
         if (h, w) != (height, width):

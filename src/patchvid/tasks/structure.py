@@ -250,6 +250,35 @@ def motion_structure(
                     percentile=percentile, min_motion=min_motion)
 
 
+def _is_blend(colour: np.ndarray, palette: np.ndarray) -> bool:
+    """``colour`` looks like an edge pixel between two ``palette`` colours in a 4:2:0 video: its
+    chroma (BT.601 Cb, Cr) within half :data:`_SNAP` of a mix of theirs and its luma between theirs."""
+    def ycc(rgb: np.ndarray) -> np.ndarray:
+        y = rgb @ _LUMA
+        return np.stack([y, 0.564 * (rgb[..., 2] - y), 0.713 * (rgb[..., 0] - y)], -1)
+
+    c, p = ycc(colour), ycc(palette)
+    for i in range(len(p)):
+        for j in range(i + 1, len(p)):
+            a, b = p[i, 1:], p[j, 1:]
+            share = np.clip(np.dot(c[1:] - a, b - a) / max(float(np.dot(b - a, b - a)), 1e-9), 0, 1)
+            between = min(p[i, 0], p[j, 0]) - _SNAP / 2 <= c[0] <= max(p[i, 0], p[j, 0]) + _SNAP / 2
+            if between and np.linalg.norm(a + share * (b - a) - c[1:]) <= _SNAP / 2:
+                return True
+    return False
+
+
+def _mostly_edges(cluster: np.ndarray, k: int) -> bool:
+    """Most pixels of cluster ``k`` (in the ``(T, H, W)`` map of clusters) touch another cluster:
+    a band along edges, not a region of its own."""
+    inside = cluster == k
+    touching = np.zeros_like(inside)
+    for axis in (1, 2):
+        for shift in (1, -1):
+            touching |= np.roll(cluster, shift, axis=axis) != k
+    return bool((touching & inside).sum() >= 0.5 * inside.sum())
+
+
 def label_structure(frames: np.ndarray, bins: int | None = None) -> np.ndarray:
     """The structure of a colour-coded label video (a sketch): one level per colour.
 
@@ -257,8 +286,10 @@ def label_structure(frames: np.ndarray, bins: int | None = None) -> np.ndarray:
     common bin down, a bin within RGB distance 40 of an already chosen palette colour joins it,
     otherwise it starts a new one. This absorbs compression noise and chroma bleeding at edges. The
     palette is then the ``bins`` most common colours, or, with ``bins=None``, every colour that
-    covers at least 1% of the pixels. Each pixel takes its nearest palette colour, and the palette is
-    ordered by luminance (Rec. 601; ties by RGB): darkest 0, brightest 1.
+    covers at least 1% of the pixels, except bands along edges whose colour mixes two more common
+    ones (4:2:0 chroma blends neighbours in a compressed sketch). Each pixel takes its nearest
+    palette colour, and the palette is ordered by luminance (Rec. 601; ties by RGB): darkest 0,
+    brightest 1.
 
     Args:
         frames: ``(T, H, W, C) uint8`` label video, C = 3 (RGB), 1 (grey) or 4 (alpha ignored).
@@ -299,9 +330,17 @@ def label_structure(frames: np.ndarray, bins: int | None = None) -> np.ndarray:
     sizes = np.bincount(member, weights=weight, minlength=len(seeds))
     by_size = np.argsort(-sizes, kind="stable")
     if bins is None:
-        keep = by_size[sizes[by_size] >= _MIN_SHARE * flat.size]
-        if len(keep) == 0:
-            keep = by_size[:1]
+        centres = np.stack([np.bincount(member, weights=weight * means[:, c], minlength=len(seeds)) / sizes
+                            for c in range(3)], 1)
+        lut = np.zeros(1 << 15, dtype=np.int64)
+        lut[used] = member
+        cluster = lut[codes]
+        kept: list[int] = []
+        for k in by_size[sizes[by_size] >= _MIN_SHARE * flat.size]:
+            # chroma bleeding mixes the two colours of an edge into a band of a third: not a label
+            if not (_is_blend(centres[k], centres[kept]) and _mostly_edges(cluster, k)):
+                kept.append(int(k))
+        keep = np.asarray(kept or by_size[:1].tolist())
     else:
         if len(seeds) < bins:
             raise InputError(f"the label video has {len(seeds)} distinct colour(s), fewer than bins={bins}")
