@@ -491,3 +491,36 @@ def test_reading_1080p_takes_the_frames_memory_and_shrinking_far_less(tmp_path):
     assert results[256]["shape"] == [20, 144, 256, 3]
     assert results[256]["grown"] <= 0.25 * full, results[256]["grown"] / full  # never held at full size
 
+
+
+# ------------------------------------------------------------------------------------ --max-size auto
+
+
+def test_max_size_auto_fits_the_run_to_the_memory_available(tmp_path, capsys, monkeypatch):
+    import patchvid.cli.runner as runner
+    from patchvid.synthesis.planning import plan
+    from patchvid.synthesis.settings import GenerateSettings
+
+    write_video(tmp_path / "in.mp4", make_clip(6, 48, 64), 25)
+    code, err = run_cli(capsys, "generate", tmp_path / "in.mp4", "-o", tmp_path / "full.mp4", "--max-size", "auto",
+                        *SYNTH, "--coarsest-size", "8")
+    assert code == 0, err
+    assert "--max-size auto: the full size (64x48) fits" in err
+    assert read_video(tmp_path / "full.mp4").shape == (6, 48, 64)
+
+    # a machine with little memory left: a 640x480 clip is scaled to fit, and the size is said
+    write_video(tmp_path / "big.mp4", make_clip(6, 480, 640), 25)
+    budget = plan((6, 480, 640), GenerateSettings()).estimated_bytes  # the full size needs it all
+    monkeypatch.setattr(runner, "available_memory", lambda: budget)
+    code, err = run_cli(capsys, "generate", tmp_path / "big.mp4", "-o", tmp_path / "fit.mp4", "--max-size", "auto",
+                        *SYNTH, "--coarsest-size", "8")
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "--max-size auto:" in line)
+    read = record(tmp_path / "fit.mp4")["inputs"]["input"]
+    t, h, w = read["frames_height_width"]
+    assert f"{w}x{h}" in line and 320 <= w < 640 and abs(h - w * 3 / 4) <= 1  # auto leaves half free
+    assert read["max_size"] == w and read_video(tmp_path / "fit.mp4").shape[1] == h
+
+    # without auto the full-size request is refused before the work, and the message offers auto
+    code, err = run_cli(capsys, "generate", tmp_path / "big.mp4", "-o", tmp_path / "no.mp4", *SYNTH)
+    assert code == 1 and "--max-size auto" in one_error_line(err) and not (tmp_path / "no.mp4").exists()
