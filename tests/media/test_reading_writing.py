@@ -200,3 +200,12 @@ def test_avi_whose_header_overstates_its_length_is_read_with_a_note(tmp_path):
     clip = read_video(path)
     assert clip.frames.shape[0] == 6
     assert "declares 444 frames" in clip.notes[0]
+
+
+@pytest.mark.parametrize("ext", [".webm", ".mkv", ".mp4"])
+def test_same_frames_same_bytes(tmp_path, ext):
+    """Matroska and WebM muxers write random segment IDs unless asked to be bit-exact."""
+    frames = make_clip(4)
+    write_video(tmp_path / f"a{ext}", frames, 25)
+    write_video(tmp_path / f"b{ext}", frames, 25)
+    assert (tmp_path / f"a{ext}").read_bytes() == (tmp_path / f"b{ext}").read_bytes()
