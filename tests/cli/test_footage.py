@@ -103,7 +103,7 @@ def test_hd_untagged_is_read_as_bt709_and_written_tagged_and_bt601_hd_keeps_its_
     """An untagged HD clip is read as players read it (BT.709) and the output says so; a clip tagged
     BT.601 at HD stays BT.601. The tags matter: the other matrix puts green off by far more than 2."""
     patch = tmp_path / "patch.mp4"
-    footage.write_bars(patch, 32, 32, frames=4)
+    write_video(patch, np.full((4, 32, 32, 3), 128, np.uint8), 25)  # flat: its gradients fit on any target
     mask = np.zeros((32, 32), bool)
     mask[8:24, 8:24] = True
     save_mask(tmp_path / "mask.png", mask)

@@ -63,3 +63,10 @@ def test_settings_compose_the_engine_and_route_overrides():
         GenerateSettings().replace(colour="red")
     with pytest.raises(InputError, match="voting rule"):
         GenerateSettings().replace(vote="max").validate()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5])
+def test_solve_refuses_a_seed_out_of_range(seed):
+    problem = prepare_generate(np.zeros((4, 16, 16, 3), np.uint8), GenerateSettings())
+    with pytest.raises(InputError, match="seed must be a whole number from 0 to 2\\*\\*63 - 1"):
+        solve(problem, seed)

@@ -367,6 +367,30 @@ def random_play(probabilities: np.ndarray, length: int, seed: int | None = 0, st
     return out
 
 
+def likeliest_playback(probabilities: np.ndarray, length: int, start: int = 0, floor: float = 0.01) -> float:
+    """The probability that :func:`random_play`'s walk of ``length`` frames from ``start`` takes the
+    likeliest transition at every step, i.e. that a seed gives the frames most seeds give; ``1.0``: only
+    one playback is possible, and every seed gives the same frames. Values below ``floor`` are returned
+    as soon as reached (the walk is then seed-dependent in earnest).
+
+    On a short clip one playback is the rule, not the exception: from each frame the next one costs
+    nothing and every jump falls below :func:`prune`'s threshold, and with ``M <= 2 * window + 1``
+    states a row keeps a single local maximum whatever the temperature (4 frames: always one walk)."""
+    p = np.asarray(probabilities)
+    best, step = p.max(axis=1), p.argmax(axis=1)
+    state, odds, seen = int(start), 1.0, set()
+    for _ in range(length - 1):
+        if odds == 1.0:
+            if state in seen:  # a cycle of single transitions: the walk repeats it forever
+                return 1.0
+            seen.add(state)
+        odds *= float(best[state])
+        if odds < floor:
+            return odds
+        state = int(step[state])
+    return odds
+
+
 # --------------------------------------------------------------------------------------- loops
 
 
@@ -655,12 +679,15 @@ def loop(
 @dataclass
 class TextureResult:
     """Endless play of a clip: ``frames`` ``(K, H, W, 3) uint8`` in the ``order`` ``(K,)`` of source
-    frames, with its ``jumps`` (:func:`jumps`) and the clip's :class:`Analysis`."""
+    frames, with its ``jumps`` (:func:`jumps`) and the clip's :class:`Analysis`; ``likeliest``: the
+    probability that a seed gives the frames most seeds give (:func:`likeliest_playback`; ``1.0``: only
+    one playback is possible)."""
 
     frames: np.ndarray
     order: np.ndarray
     jumps: list[tuple[int, int, int]]
     analysis: Analysis
+    likeliest: float = 0.0
 
 
 def texture(
@@ -682,7 +709,8 @@ def texture(
         raise InputError(f"the first frame {first} is not a frame that can be played on from (0..{len(frames) - 2})")
     analysis = analyse(frames, settings)
     order = random_play(analysis.probabilities, length, seed, first)
-    return TextureResult(play(frames, order, crossfade), order, jumps(order), analysis)
+    likeliest = likeliest_playback(analysis.probabilities, length, first)
+    return TextureResult(play(frames, order, crossfade), order, jumps(order), analysis, likeliest)
 
 
 @dataclass

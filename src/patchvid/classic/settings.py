@@ -49,8 +49,11 @@ class AnalysisSettings:
             (self.taps >= 0 and self.window >= 0, f"taps and window must be >= 0, got {self.taps}, {self.window}"),
             (self.keep >= 1, f"keep must be >= 1, got {self.keep}"),
             (0 <= self.discount < 1, f"the discount must be in [0, 1), got {self.discount}"),
-            (self.power > 0 and self.temperature > 0, f"power and temperature must be > 0, got {self.power}, "
-             f"{self.temperature}"),
+            # nan and infinities fail every comparison; the temperature's range is the command line's
+            # (cli/options.py: TEMPERATURE), the power's keeps C^p finite for any cost of 8-bit frames
+            (0 < self.power <= 10, f"the power must be a number above 0 and at most 10, got {self.power}"),
+            (1e-4 <= self.temperature <= 100,
+             f"the temperature must be a number from 1e-4 to 100, got {self.temperature}"),
             (0 <= self.threshold <= 1, f"the threshold must be in [0, 1], got {self.threshold}"),
             (self.method in FUTURE_COST_METHODS, f"unknown future-cost method {self.method!r}"),
         ]

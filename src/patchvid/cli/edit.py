@@ -16,8 +16,12 @@ from .options import (
     add_output_arguments,
     add_run_arguments,
     command_parser,
-    floats,
-    positive_int,
+    frame_count,
+    frame_size,
+    guide_weight,
+    motion_bins,
+    pixels,
+    scales,
     settings_from,
 )
 
@@ -36,11 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
     _add_common(p)
     g = p.add_argument_group("output size (give --scale, or any of the others)")
-    g.add_argument("--width", type=positive_int, help="output width in pixels")
-    g.add_argument("--height", type=positive_int, help="output height in pixels")
-    g.add_argument("--frames", type=positive_int, help="output length in frames")
-    g.add_argument("--size", metavar="WxH", help="output width and height, e.g. 640x360")
-    g.add_argument("--scale", type=floats(3), metavar="T,H,W", help="output size relative to the input, per axis")
+    g.add_argument("--width", type=pixels, help=f"output width in pixels, {pixels.range}")
+    g.add_argument("--height", type=pixels, help=f"output height in pixels, {pixels.range}")
+    g.add_argument("--frames", type=frame_count, help=f"output length in frames, {frame_count.range}")
+    g.add_argument("--size", type=frame_size, metavar="WxH", help="output width and height, e.g. 640x360")
+    g.add_argument("--scale", type=scales, metavar="T,H,W",
+                   help=f"output size relative to the input, per axis, each {scales.range}")
     add_method_arguments(p, retarget_settings())
     p.set_defaults(handler=run_retarget)
 
@@ -62,10 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_common(p)
     g = p.add_argument_group("analogy")
     g.add_argument("--mode", choices=MODES, default="motion", help="what STRUCTURE is (default motion)")
-    g.add_argument("--bins", "--levels", dest="bins", type=positive_int,
-                   help="motion bins, still to fastest (default 4; labels: every colour drawn)")
-    g.add_argument("--weight", type=float, default=GUIDE_WEIGHT,
-                   help=f"how strongly the structure steers (default {GUIDE_WEIGHT:g})")
+    g.add_argument("--bins", "--levels", dest="bins", type=motion_bins,
+                   help=f"motion bins, still to fastest, {motion_bins.range} (default 4; labels: every colour drawn)")
+    g.add_argument("--weight", type=guide_weight, default=GUIDE_WEIGHT,
+                   help=f"how strongly the structure steers, {guide_weight.range} (default {GUIDE_WEIGHT:g})")
     add_method_arguments(p, analogy_settings(), keeps_layout="with --mode colours")
     p.set_defaults(handler=run_analogy)
 

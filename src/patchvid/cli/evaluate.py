@@ -7,12 +7,14 @@ from pathlib import Path
 
 from ..evaluation.settings import DEFAULT_MEASURES, MEASURES
 from .options import (
+    SEED_RANGE,
     add_input_arguments,
     add_method_arguments,
     add_output_arguments,
     add_scale_argument,
     command_parser,
-    positive_int,
+    samples_count,
+    seed_value,
     settings_from,
 )
 
@@ -55,8 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_output_arguments(p, output=False)
     g = p.add_argument_group("generation (with --generate)")
     g.add_argument("--generate", action="store_true", help="make the samples from INPUT here, timing each")
-    g.add_argument("--samples", type=positive_int, metavar="K", help="how many samples to make (default 2)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses SEED + i (default 0)")
+    g.add_argument("--samples", type=samples_count, metavar="K",
+                   help=f"how many samples to make, {samples_count.range} (default 2)")
+    g.add_argument("--seed", type=seed_value, default=0,
+                   help=f"seed of the first sample; sample i uses SEED + i, {SEED_RANGE} (default 0)")
     g.add_argument("--save", metavar="OUTPUT", help="also write the samples (OUTPUT gets _000, _001, ... or a pattern)")
     add_scale_argument(g)
     add_method_arguments(p)

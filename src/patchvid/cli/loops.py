@@ -8,15 +8,23 @@ from pathlib import Path
 
 from ..classic.settings import DEFAULT_CROSSFADE, DEFAULT_SCREEN, AnalysisSettings
 from .options import (
+    SEED_RANGE,
     add_input_arguments,
     add_output_arguments,
     command_parser,
+    discount_factor,
+    feather_pixels,
+    frame_count,
+    frame_index,
     frames_of,
-    non_negative_int,
+    jump_temperature,
     offset3,
     parse_time,
-    positive_float,
-    positive_int,
+    pixels,
+    screen_lambda,
+    seed_value,
+    solver_iterations,
+    tolerance,
 )
 
 
@@ -26,15 +34,17 @@ def _add_loop_arguments(parser: argparse.ArgumentParser) -> None:
                    help="shortest loop: seconds (2.5) or frames (60f) (default: 1 s, at most half the clip)")
     g.add_argument("--max-length", type=parse_time, metavar="TIME", help="longest loop (default: the whole clip)")
     hide = g.add_mutually_exclusive_group()
-    hide.add_argument("--crossfade", type=non_negative_int, metavar="N",
-                      help=f"hide the jump with a crossfade of N frames (default {DEFAULT_CROSSFADE}; 0: a plain cut)")
+    hide.add_argument("--crossfade", type=frame_index, metavar="N",
+                      help=f"hide the jump with a crossfade of N frames, {frame_index.range} (default "
+                      f"{DEFAULT_CROSSFADE}; 0: a plain cut)")
     hide.add_argument("--blend", choices=("crossfade", "poisson"),
                       help="how to hide the jump: crossfade, or a space-time Poisson closure "
                       "(screened, periodic in time)")
-    g.add_argument("--screen", type=positive_float, default=DEFAULT_SCREEN, metavar="LAMBDA",
-                   help="Poisson closure: how far the correction spreads, about 1/sqrt(LAMBDA) frames (default 0.001)")
-    g.add_argument("--analysis-size", type=positive_int, default=64, metavar="PIXELS",
-                   help="longer side of the small frames that frames are compared on (default 64)")
+    g.add_argument("--screen", type=screen_lambda, default=DEFAULT_SCREEN, metavar="LAMBDA",
+                   help="Poisson closure: how far the correction spreads, about 1/sqrt(LAMBDA) frames; LAMBDA "
+                   f"{screen_lambda.range} (default 0.001)")
+    g.add_argument("--analysis-size", type=pixels, default=64, metavar="PIXELS",
+                   help=f"longer side of the small frames that frames are compared on, {pixels.range} (default 64)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,19 +74,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("texture")
     g.add_argument("--duration", type=parse_time, required=True, metavar="TIME",
                    help="length of the output: seconds (60, 60s, 1:00) or frames (1500f)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the random walk; the same seed gives the same video")
-    g.add_argument("--first", type=non_negative_int, default=0, metavar="K", help="frame to start on (default 0)")
-    g.add_argument("--crossfade", type=non_negative_int, default=4, metavar="N",
-                   help="frames over which each jump is crossfaded (default 4; 0: plain cuts)")
-    g.add_argument("--temperature", type=positive_float, default=d.temperature,
-                   help=f"how freely to jump: σ over the mean transition cost (default {d.temperature:g}; "
-                   "about 0.005 to 0.1)")
-    g.add_argument("--discount", "--alpha", dest="discount", type=float, default=d.discount,
-                   help=f"dead-end avoidance: discount of future costs in [0, 1) (default {d.discount:g}; 0: off)")
-    g.add_argument("--keep", type=positive_int, default=d.keep, metavar="N",
-                   help=f"at most N transitions per frame after pruning (default {d.keep})")
-    g.add_argument("--analysis-size", type=positive_int, default=d.size, metavar="PIXELS",
-                   help=f"longer side of the small frames that frames are compared on (default {d.size})")
+    g.add_argument("--seed", type=seed_value, default=0,
+                   help=f"seed of the random walk, {SEED_RANGE}; the same seed gives the same video")
+    g.add_argument("--first", type=frame_index, default=0, metavar="K",
+                   help=f"frame to start on, {frame_index.range} (default 0)")
+    g.add_argument("--crossfade", type=frame_index, default=4, metavar="N",
+                   help=f"frames over which each jump is crossfaded, {frame_index.range} (default 4; 0: plain cuts)")
+    g.add_argument("--temperature", type=jump_temperature, default=d.temperature,
+                   help=f"how freely to jump: σ over the mean transition cost, {jump_temperature.range} (default "
+                   f"{d.temperature:g}; about 0.005 to 0.1)")
+    g.add_argument("--discount", "--alpha", dest="discount", type=discount_factor, default=d.discount,
+                   help=f"dead-end avoidance: discount of future costs, {discount_factor.range} (default "
+                   f"{d.discount:g}; 0: off)")
+    g.add_argument("--keep", type=frame_count, default=d.keep, metavar="N",
+                   help=f"at most N transitions per frame after pruning, {frame_count.range} (default {d.keep})")
+    g.add_argument("--analysis-size", type=pixels, default=d.size, metavar="PIXELS",
+                   help=f"longer side of the small frames that frames are compared on, {pixels.range} (default "
+                   f"{d.size})")
     add_output_arguments(p)
     p.set_defaults(handler=run_texture)
 
@@ -92,10 +106,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_arguments(p)
     _add_loop_arguments(p)
     g = p.add_argument_group("cinemagraph")
-    g.add_argument("--still", type=non_negative_int, metavar="K",
+    g.add_argument("--still", type=frame_index, metavar="K",
                    help="frame shown outside the region, counted from --start (default: the loop's first frame)")
-    g.add_argument("--feather", type=float, metavar="PIXELS",
-                   help="softness of the region's edge (default: 0.8%% of the longer side, at least 2)")
+    g.add_argument("--feather", type=feather_pixels, metavar="PIXELS",
+                   help=f"softness of the region's edge, {feather_pixels.range} (default: 0.8%% of the longer side, "
+                   "at least 2)")
     add_output_arguments(p)
     p.set_defaults(handler=run_cinemagraph)
 
@@ -116,8 +131,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where SOURCE's first frame and top-left pixel land in TARGET (default 0,0,0)")
     g.add_argument("--mixed", action="store_true",
                    help="mixed gradients: keep TARGET's own texture where it is stronger than SOURCE's")
-    g.add_argument("--tol", type=positive_float, default=1e-3, help="solver's relative residual (default 0.001)")
-    g.add_argument("--max-iter", type=positive_int, default=500, metavar="N", help="solver iterations at most")
+    g.add_argument("--tol", type=tolerance, default=1e-3,
+                   help=f"solver's relative residual, {tolerance.range} (default 0.001)")
+    g.add_argument("--max-iter", type=solver_iterations, default=500, metavar="N",
+                   help=f"solver iterations at most, {solver_iterations.range} (default 500)")
     add_output_arguments(p)
     p.set_defaults(handler=run_blend)
 
@@ -220,6 +237,12 @@ def run_texture(args: argparse.Namespace) -> int:
     a = result.analysis
     run.progress(f"analysed {t} frames in {sum(a.seconds.values()):.2f}s "
                  f"(future cost: {a.rounds} rounds of policy iteration)")
+    if result.likeliest == 1.0:
+        run.progress("note: only one playback is possible: every seed gives the same frames (each frame played "
+                     "keeps a single transition; a longer clip or a higher --temperature may keep more)")
+    elif result.likeliest > 0.5:
+        run.progress(f"note: most seeds give the same frames: a seed takes the likeliest jump at every step with "
+                     f"probability {result.likeliest:.0%} (a higher --temperature jumps more freely)")
     run.start_sample(seed=args.seed)
     run.write(run.outputs[0], result.frames, like=video, fps=fps, timeline=result.order.tolist())
     run.say(f"texture: {length} frames ({length / float(fps):.2f} s) from {t}; {len(result.jumps)} jumps; "
@@ -233,6 +256,8 @@ def run_texture(args: argparse.Namespace) -> int:
         sigma=a.sigma,
         policy_iteration_rounds=a.rounds,
         transitions_per_frame=round(float((p > 0).sum(axis=1).mean()), 3),
+        only_one_playback=result.likeliest == 1.0,
+        likeliest_playback_probability=round(result.likeliest, 4),
         jumps=[{"at": pos, "from": i, "to": j, "probability": round(float(p[i, j]), 6),
                 "cost": round(float(c[i, j]), 4)} for pos, i, j in result.jumps],
         crossfade_frames=args.crossfade,
@@ -295,8 +320,12 @@ def run_blend(args: argparse.Namespace) -> int:
     iterations = max(clone.solve.iterations)
     run.progress(f"solved {clone.voxels} unknowns x 3 channels in {iterations} iterations "
                  f"(residual {max(clone.solve.residuals):.1e})")
-    if max(clone.solve.residuals) > args.tol:
-        run.progress(f"note: stopped at --max-iter {args.max_iter} before reaching --tol {args.tol}")
+    if max(clone.solve.residuals) > args.tol:  # poisson.blend refuses what the rounding would not hide
+        run.progress(f"note: stopped at --max-iter {args.max_iter} before reaching --tol {args.tol}; the estimated "
+                     f"error, {max(clone.solve.errors):.2f} grey levels, is below what rounding shows")
+    if clone.clipped:
+        run.progress(f"note: {clone.clipped:.1%} of the region's values fell outside 0..255 and were clipped "
+                     f"(its mean colour moved by {clone.clip_shift:.1f} grey levels)")
     run.write(run.outputs[0], out, fps=run.rate(target) if tt > 1 else None, like=target, timeline="same")
     run.say(f"blend: {clone.voxels} voxels of {args.source} into {args.target} "
             f"({'mixed' if args.mixed else 'source'} gradients, {iterations} iterations)")
@@ -310,6 +339,9 @@ def run_blend(args: argparse.Namespace) -> int:
         solved_box_t_y_x=[[s.start, s.stop] for s in clone.box],
         iterations=clone.solve.iterations,
         residuals=[float(f"{r:.3e}") for r in clone.solve.residuals],
+        error_estimates=[float(f"{e:.3e}") for e in clone.solve.errors],
+        clipped_share=round(clone.clipped, 5),
+        clip_mean_shift=round(clone.clip_shift, 3),
         tol=args.tol,
     )
     return 0

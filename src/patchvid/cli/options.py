@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def parse_time(text: str) -> Time:
     """An argparse type: a :class:`~patchvid.media.times.Time` by the one rule of
-    :mod:`patchvid.media.times`.
+    :mod:`patchvid.media.times`, at most :data:`MAX_FRAMES` seconds or frames.
 
     Example:
         >>> parse_time("12f"), str(parse_time("1:02.5"))
@@ -32,9 +32,12 @@ def parse_time(text: str) -> Time:
     from ..media import times  # here, not at the top: the media package loads PyAV and Pillow
 
     try:
-        return times.parse_time(text)
+        value = times.parse_time(text)
     except InputError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    if (value.frame if value.frame is not None else value.seconds) > MAX_FRAMES:  # PyAV seeks in 64-bit units
+        raise argparse.ArgumentTypeError(f"a time must be at most {MAX_FRAMES} seconds or {MAX_FRAMES}f, got {text!r}")
+    return value
 
 
 # ffmpeg's names for frame rates (libavutil/parseutils.c, video_rate_abbrs, read by av_parse_video_rate)
@@ -72,7 +75,8 @@ def frame_rate(text: str) -> Fraction:
         except ValueError:
             finite = True
         names = ", ".join(FRAME_RATE_NAMES)
-        why = f"use e.g. 25, 29.97, 30000/1001, or {names}" if finite else "it must be a finite number"
+        why = (f"use e.g. 25, 29.97, 30000/1001, or {names}" if finite
+               else f"it must be a finite number from {float(MIN_FRAME_RATE):g} to {MAX_FRAME_RATE}")
         raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} ({why})") from None
     if not MIN_FRAME_RATE <= rate <= MAX_FRAME_RATE:
         raise argparse.ArgumentTypeError(
@@ -99,85 +103,231 @@ def int_at_least(minimum: int):
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
+# The ranges of the numeric options (issue 20: every number finite, in a documented range, refused in
+# one line naming the option and the range). The library's own checks at its door keep the same
+# ranges where it has them (GenerateSettings.validate, EngineSettings.validate, AnalysisSettings.validate,
+# prepare_analogy); tests/cli/test_bad_numbers.py checks that both agree on each bound.
+MAX_PIXELS = 100_000  # a side of a frame, in pixels (16K video is 15360 wide)
+MAX_FRAMES = 10_000_000  # frames of a clip (4.6 days at 25 fps); also the most seconds of a time
+MAX_SEED = 2**63 - 1  # every seed used (SEED + samples - 1) fits a signed 64-bit integer: torch, numpy, JSON
+MAX_SAMPLES = 10_000
+MAX_ITERATIONS = 1000  # search-and-vote rounds of a level
+MAX_PATCH = 1000  # each size of a patch
+MAX_OFFSET = 100_000  # --offset, frames and pixels either way
+MOTION_BINS = (2, 256)  # --bins: still to fastest
+NOISE = (0.0, 100.0)  # in units of the [-1, 1] value range: 100 drowns every input
+MAX_SCALE = 1000.0  # --scale, per axis: a tiny input may grow that much; the memory check refuses what cannot fit
+MAX_FACTOR = 0.99  # --factor: closer to 1 makes thousands of levels
+ALPHA = (1e-6, 1000.0)  # --alpha: above 1000 it weighs like 'off'; below 1e-6 float32 scores overflow
+WEIGHT = (0.0, 1000.0)  # analogy --weight
+FEATHER = (0.0, 1000.0)  # cinemagraph --feather, pixels
+SCREEN = (1e-8, 100.0)  # Poisson closure lambda: the correction spreads 1/sqrt(lambda) = 10000 to 0.1 frames
+TEMPERATURE = (1e-4, 100.0)  # texture --temperature
+TOL = (1e-12, 1.0)  # blend --tol, a relative residual
+MAX_SOLVER_ITERATIONS = 1_000_000  # blend --max-iter
+
+
+def _number_text(x: float) -> str:
+    """``x`` as the range in a message writes it: ``100``, ``0.99``, ``1e-8``."""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], f"{x:g}")
+
+
+def range_words(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> str:
+    """The range in words, as the messages and the help write it.
+
+    Example:
+        >>> range_words(0, 100), range_words(0, 1, high_open=True), range_words(0, 0.99, low_open=True)
+        ('from 0 to 100', 'from 0 to below 1', 'above 0 and at most 0.99')
+    """
+    lo, hi = _number_text(low), _number_text(high)
+    if low_open and high_open:
+        return f"above {lo} and below {hi}"
+    if low_open:
+        return f"above {lo} and at most {hi}"
+    if high_open:
+        return f"from {lo} to below {hi}"
+    return f"from {lo} to {hi}"
+
+
+def _within(value: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:
+    """Whether ``value`` is in the range (``nan`` and infinities never are)."""
+    if not math.isfinite(value):
+        return False
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    return above and below
+
+
+def number_in(low: float, high: float, *, low_open: bool = False, high_open: bool = False):
+    """An argparse type: a finite number from ``low`` to ``high`` (either end excluded with
+    ``low_open`` / ``high_open``); anything else, ``nan`` and infinities included, is refused with
+    the range.
+
+    Example:
+        >>> number_in(0, 100)("2.5")
+        2.5
+        >>> number_in(0, 100)("inf")
+        Traceback (most recent call last):
+        argparse.ArgumentTypeError: must be a number from 0 to 100, got 'inf'
+    """
+    words = range_words(low, high, low_open=low_open, high_open=high_open)
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not _within(value, low, high, low_open, high_open):
+            raise argparse.ArgumentTypeError(f"must be a number {words}, got {text!r}")
+        return value
+
+    parse.range = words  # type: ignore[attr-defined]
+    return parse
+
+
+def whole_in(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``.
+
+    Example:
+        >>> whole_in(1, 1000)("7")
+        7
+    """
+    words = f"from {low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number {words}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number {words}, got {text!r}")
+        return value
+
+    parse.range = words  # type: ignore[attr-defined]
+    return parse
+
+
+positive_float = number_in(0, math.inf, low_open=True)  # kept for callers that want no upper bound
+pixels = whole_in(1, MAX_PIXELS)  # a size in pixels: --width, --coarsest-size, --analysis-size, ...
+frame_count = whole_in(1, MAX_FRAMES)  # a number of frames: --frames, --coarsest-frames, --keep
+frame_index = whole_in(0, MAX_FRAMES)  # a frame, or frames of a crossfade: --first, --still, --crossfade
+samples_count = whole_in(1, MAX_SAMPLES)
+rounds = whole_in(1, MAX_ITERATIONS)
+seed_value = whole_in(0, MAX_SEED)
+SEED_RANGE = f"0 to 2**63 - 1 = {MAX_SEED}"
+motion_bins = whole_in(*MOTION_BINS)
+solver_iterations = whole_in(1, MAX_SOLVER_ITERATIONS)
+noise_level = number_in(*NOISE)
+completeness = number_in(*ALPHA)
+guide_weight = number_in(*WEIGHT)
+feather_pixels = number_in(*FEATHER)
+screen_lambda = number_in(*SCREEN)
+jump_temperature = number_in(*TEMPERATURE)
+discount_factor = number_in(0, 1, high_open=True)
+tolerance = number_in(*TOL)
+
 
 def max_size(text: str) -> int | str:
-    """``--max-size``: a whole number of pixels, or ``auto``."""
+    """``--max-size``: a whole number of pixels (1 to :data:`MAX_PIXELS`), or ``auto``."""
     if text.strip().lower() == "auto":
         return "auto"
-    return positive_int(text)
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number above zero."""
     try:
-        value = float(text)
+        return pixels(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a whole number {pixels.range}, got {text!r}") from None
+
+
+def frame_size(text: str) -> str:
+    """``--size WxH``: two whole numbers of pixels, each from 1 to :data:`MAX_PIXELS`; the text as
+    ``WxH`` (the handler reads it)."""
+    try:
+        w, h = (int(n) for n in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
+        w = h = 0
+    if not (1 <= w <= MAX_PIXELS and 1 <= h <= MAX_PIXELS):
+        raise argparse.ArgumentTypeError(
+            f"must be WIDTHxHEIGHT, e.g. 640x360, each a whole number {pixels.range}, got {text!r}")
+    return f"{w}x{h}"
 
 
-def floats(count: int):
-    """An argparse type for ``count`` comma-separated numbers (one number is repeated)."""
+def floats(count: int, low: float = 0.0, high: float = MAX_SCALE, *, low_open: bool = True, high_open: bool = False):
+    """An argparse type for ``count`` comma-separated numbers (one number is repeated), each finite
+    and in the range (by default above 0 and at most :data:`MAX_SCALE`: an output scale).
+
+    Example:
+        >>> floats(3)("1,1,1.5"), floats(2, high=0.99)("0.8")
+        ((1.0, 1.0, 1.5), (0.8, 0.8))
+    """
+    words = range_words(low, high, low_open=low_open, high_open=high_open)
+    numbers = f"1 or {count} numbers" if count > 1 else "a number"
 
     def parse(text: str) -> tuple[float, ...]:
         try:
             parts = [float(p) for p in text.replace("x", ",").split(",")]
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not numbers: {text!r}") from None
+            parts = []
         if len(parts) == 1:
             parts *= count
-        if len(parts) != count:
-            raise argparse.ArgumentTypeError(f"expected 1 or {count} numbers, got {text!r}")
+        if len(parts) != count or not all(_within(v, low, high, low_open, high_open) for v in parts):
+            raise argparse.ArgumentTypeError(f"must be {numbers}, each {words}, got {text!r}")
         return tuple(parts)
 
+    parse.range = words  # type: ignore[attr-defined]
     return parse
 
 
+scales = floats(3)
+factors = floats(2, 0.0, MAX_FACTOR)
+
+
 def patch_size(text: str) -> tuple[int, int, int]:
-    """``3x7x7`` or ``3,7,7`` (frames, height, width); ``7`` means 7x7 with the default frames."""
+    """``3x7x7`` or ``3,7,7`` (frames, height, width); ``7`` means 7x7 with the default frames;
+    each size from 1 to :data:`MAX_PATCH`."""
     default = GenerateSettings().engine.patch
+    why = f"use e.g. 3x7x7, each size from 1 to {MAX_PATCH}"
     try:
         parts = [int(p) for p in text.replace("x", ",").split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} (use e.g. 3x7x7)") from None
+        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} ({why})") from None
     if len(parts) == 1:
         parts = [default[0], parts[0], parts[0]]
     elif len(parts) == 2:
         parts = [parts[0], parts[1], parts[1]]
-    if len(parts) != 3 or min(parts) < 1:
-        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} (use e.g. 3x7x7)")
+    if len(parts) != 3 or min(parts) < 1 or max(parts) > MAX_PATCH:
+        raise argparse.ArgumentTypeError(f"not a patch size: {text!r} ({why})")
     return tuple(parts)  # type: ignore[return-value]
 
 
 def offset3(text: str) -> tuple[int, int, int]:
-    """``T,Y,X`` whole numbers, any sign."""
+    """``T,Y,X`` whole numbers, any sign, each within +-:data:`MAX_OFFSET`."""
     try:
         parts = tuple(int(p) for p in text.split(","))
     except ValueError:
         parts = ()
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"not an offset: {text!r} (use T,Y,X in frames and pixels, e.g. 0,20,-5)")
+    if len(parts) != 3 or max(map(abs, parts)) > MAX_OFFSET:
+        raise argparse.ArgumentTypeError(f"not an offset: {text!r} (use T,Y,X in frames and pixels, e.g. 0,20,-5, "
+                                         f"each from -{MAX_OFFSET} to {MAX_OFFSET})")
     return parts  # type: ignore[return-value]
 
 
 def completeness_weight(text: str) -> float | None:
-    """``--alpha``: a number above zero, or ``off``."""
-    if text.lower() in ("off", "none"):
+    """``--alpha``: a number from :data:`ALPHA`'s low to its high end, or ``off``."""
+    if text.strip().lower() in ("off", "none"):
         return None
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number or 'off': {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"alpha must be > 0 (or 'off'), got {text}")
-    return value
+        return completeness(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'off' or a number {completeness.range}, got {text!r}") from None
 
 
 def crf(text: str) -> int:
     """``--crf``: a whole number from 0 (best) to 63 (smallest; each codec has its own top)."""
-    value = int_at_least(0)(text)
+    try:
+        value = int_at_least(0)(text)
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"{e} (a whole number from 0 to 63)") from None
     if value > 63:
         raise argparse.ArgumentTypeError(f"must be from 0 to 63: {text!r}")
     return value
@@ -309,16 +459,19 @@ def add_run_arguments(parser: argparse.ArgumentParser, samples: bool = False) ->
     if samples:
         g.add_argument(
             "--samples",
-            type=positive_int,
+            type=samples_count,
             default=1,
             metavar="N",
-            help="how many variations; with N > 1, OUTPUT gets _000, _001, ... before its extension, or "
-            "give a pattern such as out_{}.mp4",
+            help=f"how many variations, 1 to {MAX_SAMPLES}; with N > 1, OUTPUT gets _000, _001, ... before its "
+            "extension. An OUTPUT holding a placeholder is a pattern instead, at any N: {} or {i} (the sample's "
+            "number), {i:0Nd} (N digits, e.g. out_{i:03d}.mp4), %%d or %%0Nd (with no letter after it); any other "
+            "name, braces and %% signs included, is taken as it is",
         )
-        g.add_argument("--seed", type=int, default=0,
-                       help="seed of the first sample; sample i uses SEED + i (default 0)")
+        g.add_argument("--seed", type=seed_value, default=0,
+                       help=f"seed of the first sample; sample i uses SEED + i, {SEED_RANGE} (default 0)")
     else:
-        g.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+        g.add_argument("--seed", type=seed_value, default=0,
+                       help=f"seed of every random choice, {SEED_RANGE} (default 0)")
     g.add_argument("--fps", type=frame_rate, metavar="RATE",
                    help="output frame rate: 25, 29.97, 30000/1001 or ntsc, pal, film, ntsc-film (default: the "
                    "input's; 25 for frames/images)")
@@ -330,11 +483,11 @@ def add_scale_argument(group: argparse._ArgumentGroup, default: tuple | None = G
     """``--scale``, read by :func:`settings_from`."""
     group.add_argument(
         "--scale",
-        type=floats(3),
+        type=scales,
         default=default,
         metavar="T,H,W",
         help="output size relative to the input: frames, height, width (e.g. 0.5 for half length as "
-        "the published method, 1,1,1.5 for wider; default 1)",
+        f"the published method, 1,1,1.5 for wider; each {scales.range}; default 1)",
     )
 
 
@@ -347,27 +500,30 @@ def add_method_arguments(
     d = defaults or GenerateSettings()
     e = d.engine
     m = parser.add_argument_group("method")
-    m.add_argument("--noise", type=float, default=d.noise, help=f"noise at the coarsest level (default {d.noise:g})")
+    m.add_argument("--noise", type=noise_level, default=d.noise,
+                   help=f"noise at the coarsest level, {noise_level.range} in units of the [-1, 1] value range "
+                   f"(default {d.noise:g})")
     m.add_argument("--patch", type=patch_size, default=e.patch, metavar="TxHxW",
-                   help="patch size in frames x height x width (default 3x7x7; images use 1 frame)")
-    m.add_argument("--factor", type=floats(2), default=d.factor, metavar="F[,FS]",
-                   help="pyramid scale per level, in time and space (default 0.85)")
+                   help=f"patch size in frames x height x width, each 1 to {MAX_PATCH} (default 3x7x7; images use "
+                   "1 frame)")
+    m.add_argument("--factor", type=factors, default=d.factor, metavar="F[,FS]",
+                   help=f"pyramid scale per level, in time and space, each {factors.range} (default 0.85)")
     layout = f"; {keeps_layout}: half the short side / all frames, so that the given layout survives"
-    m.add_argument("--coarsest-size", type=positive_int, default=None if keeps_layout else d.coarsest_size,
-                   metavar="PIXELS", help=f"short side of the coarsest level (default {d.coarsest_size}"
+    m.add_argument("--coarsest-size", type=pixels, default=None if keeps_layout else d.coarsest_size,
+                   metavar="PIXELS", help=f"short side of the coarsest level, {pixels.range} (default {d.coarsest_size}"
                    f"{layout if keeps_layout else ''})")
-    m.add_argument("--coarsest-frames", type=positive_int, default=None if keeps_layout else d.coarsest_frames,
-                   metavar="N", help=f"frames of the coarsest level (default {d.coarsest_frames}"
+    m.add_argument("--coarsest-frames", type=frame_count, default=None if keeps_layout else d.coarsest_frames,
+                   metavar="N", help=f"frames of the coarsest level, {frame_count.range} (default {d.coarsest_frames}"
                    f"{layout if keeps_layout else ''})")
-    m.add_argument("--iterations", type=positive_int, default=e.iterations, metavar="N",
-                   help=f"search-and-vote rounds per level (default {e.iterations})")
-    m.add_argument("--coarsest-iterations", type=positive_int, default=e.coarsest_iterations, metavar="N",
-                   help=f"rounds at the coarsest level (default {e.coarsest_iterations})")
+    m.add_argument("--iterations", type=rounds, default=e.iterations, metavar="N",
+                   help=f"search-and-vote rounds per level, {rounds.range} (default {e.iterations})")
+    m.add_argument("--coarsest-iterations", type=rounds, default=e.coarsest_iterations, metavar="N",
+                   help=f"rounds at the coarsest level, {rounds.range} (default {e.coarsest_iterations})")
     m.add_argument("--vote", choices=VOTES, default=e.vote,
                    help=f"how overlapping patches are combined (default {e.vote})")
     m.add_argument("--alpha", type=completeness_weight, default=e.alpha,
-                   help="completeness weight: smaller uses more of the input; 'off' to disable "
-                   f"(default: {'off' if e.alpha is None else f'{e.alpha:g}'})")
+                   help=f"completeness weight, {completeness.range}: smaller uses more of the input; 'off' to "
+                   f"disable (default: {'off' if e.alpha is None else f'{e.alpha:g}'})")
     m.add_argument("--search", choices=SEARCHES, default=d.search,
                    help="nearest-neighbour search: exact, PatchMatch, or auto (exact on small levels; default)")
     m.add_argument("--device", choices=DEVICES, default=d.device,
@@ -380,6 +536,10 @@ def settings_from(args: argparse.Namespace, keep_layout_of: tuple[int, int, int]
     :func:`~patchvid.tasks.settings.keep_layout` for it; unset elsewhere, the usual default."""
     from ..tasks.settings import keep_layout
 
+    last_seed = getattr(args, "seed", 0) + (getattr(args, "samples", None) or 1) - 1
+    if last_seed > MAX_SEED:
+        raise InputError(f"--seed {args.seed} with --samples {args.samples} gives seeds up to {last_seed}, past "
+                         f"2**63 - 1: give --seed at most {MAX_SEED - args.samples + 1}")
     d = GenerateSettings()
     settings = GenerateSettings(
         noise=args.noise,

@@ -16,6 +16,7 @@ Handlers hold no algorithm: they parse, call the library, and hand the results t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -45,6 +46,7 @@ from ..media import (
     write_text,
     write_video,
 )
+from ..media.writing import OUTPUTS, OutputLog, check_name
 from .options import encoding_from
 from .progress import Progress, round_callback, solve_work
 
@@ -99,16 +101,34 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+# The placeholders that make an output name a pattern, and nothing else: ``{}``, ``{i}``, ``{:0Nd}``,
+# ``{i:0Nd}``, and ``%d`` or ``%0Nd`` where no letter follows (N: the width, 1 to 99, zero-padded).
+# Every other character, other braces and percent signs included (``100%done.mp4``), is part of the
+# name as it is; there are no escapes.
+_PLACEHOLDER = re.compile(r"\{i?(?::0(?P<brace>[1-9]\d?)d)?\}|%(?:0(?P<percent>[1-9]\d?))?d(?![A-Za-z])")
+
+
 def numbered_outputs(output: str, count: int) -> list[Path]:
-    """Output paths for ``count`` samples: the path itself for one sample; for more, the path with
-    ``_000``, ``_001``, ... before the extension, or the path as a pattern when it holds ``{}``,
-    ``{i}`` or ``%d``-style placeholders."""
+    """Output paths for ``count`` samples.
+
+    A name holding one of the placeholders ``{}``, ``{i}``, ``{i:0Nd}`` (or ``{:0Nd}``), ``%d`` or
+    ``%0Nd`` (no letter after it) is a pattern, for any number of samples: each placeholder becomes the
+    sample's number, 0, 1, ... (N digits wide, with leading zeros, where N is given). Any other name is
+    taken literally, whatever it holds (``100%done.mp4``, ``a{x}.mp4``): the path itself for one
+    sample, and for more the path with ``_000``, ``_001``, ... before its extension.
+
+    Example:
+        >>> [str(p) for p in numbered_outputs("s_{i:02d}.gif", 2)], [str(p) for p in numbered_outputs("100%.mp4", 2)]
+        (['s_00.gif', 's_01.gif'], ['100%_000.mp4', '100%_001.mp4'])
+    """
     if output == "-" and count > 1:
         fail("-o - writes one stream to standard output: give --samples 1, or file names")
-    if "{" in output:
-        paths = [Path(output.format(i, i=i)) for i in range(count)]
-    elif re.search(r"%0?\d*d", output):
-        paths = [Path(output % i) for i in range(count)]
+    if _PLACEHOLDER.search(output):
+
+        def number(i: int):
+            return lambda m: f"{i:0{int(m['brace'] or m['percent'] or 1)}d}"
+
+        paths = [Path(_PLACEHOLDER.sub(number(i), output)) for i in range(count)]
     elif count == 1:
         return [Path(output)]
     else:
@@ -180,18 +200,27 @@ class Run:
             fail("-o - writes one stream to standard output: give --samples 1, or file names")
         kept = [o for o in self.outputs if str(o) != "-"]
         self.reports = [Path(report)] if report else [record_path(o) for o in kept] if records else []
-        for path in self.outputs:
-            output_kind(path)
-        if self.sheet is not None and output_kind(self.sheet) != "image":
-            fail(f"--sheet needs an image file name (.png, .jpg), got {self.sheet}")
-        written = kept + self.reports + ([self.sheet] if self.sheet else [])
-        if len({p.resolve() for p in written}) != len(written):
-            fail("the report or sheet would overwrite an output")
-        for path in self.reports:
-            if path.is_dir():
-                fail(f"--report {path} is a folder")
-        for path in written:
-            check_output(path, list(inputs), getattr(args, "overwrite", False))
+        files = self.reports + ([self.sheet] if self.sheet else [])  # never folders, whatever their names
+        written = kept + files
+        overwrite = bool(getattr(args, "overwrite", False))
+        try:
+            for path in written:  # first: a name too long would fail every other check with a traceback
+                check_name(path)
+            for path in self.outputs:
+                output_kind(path)
+            if self.sheet is not None and output_kind(self.sheet) != "image":
+                fail(f"--sheet needs an image file name (.png, .jpg), got {self.sheet}")
+            if len({p.resolve() for p in written}) != len(written):
+                fail("the report or sheet would overwrite an output")
+            for path in self.reports:
+                if path.is_dir():
+                    fail(f"--report {path} is a folder")
+            for path in kept:  # a media output is a folder of frames or a file by its name
+                check_output(path, list(inputs), overwrite)
+            for path in files:
+                check_output(path, list(inputs), overwrite, folder=False)
+        except OSError as e:  # what the checks' own looks at the file system may meet (a loop of links, ...)
+            fail(f"cannot write {e.filename or 'an output'}: {e.strerror or e}")
         self.encoding = None
         if hasattr(args, "codec"):
             from ..media import Encoding
@@ -201,6 +230,11 @@ class Run:
             for path in self.outputs:  # a codec the container cannot hold is refused before the work
                 if output_kind(path) == "video":
                     resolve(path, self.encoding)
+        # every output this run puts in place is logged, so that a failed run removes them
+        # (end_runs); without -y each is put in place exclusively (a name another run took is refused)
+        self._log = OutputLog(replace=overwrite)
+        self._token = OUTPUTS.set(self._log)
+        _runs.append(self)
 
     # ----------------------------------------------------------------------------------- inputs
 
@@ -491,16 +525,27 @@ class Run:
 
     def say(self, text: str, quiet_too: bool = False) -> None:
         """A result on stdout (a seam ratio); ``-q`` silences it unless ``quiet_too`` (the score
-        table, which is the command's result)."""
+        table, which is the command's result).
+
+        The line is part of the result: if standard output cannot take it (a closed pipe, a full
+        disk), the run fails like any failed write, with one error line and exit status 1, and the
+        outputs it wrote are removed (see :func:`end_runs`)."""
         if quiet_too or not getattr(self.args, "quiet", False):
-            print(text, file=sys.stderr if self.to_stdout else sys.stdout, flush=True)  # stdout may be the video
+            stream = sys.stderr if self.to_stdout else sys.stdout  # stdout may be the video
+            try:
+                print(text, file=stream, flush=True)
+            except OSError as e:
+                _silence(stream)
+                where = "standard error" if self.to_stdout else "standard output"
+                reason = "closed (broken pipe)" if isinstance(e, BrokenPipeError) else e.strerror or str(e)
+                fail(f"cannot write the result to {where}: {reason}")
 
     # ----------------------------------------------------------------------------------- records
 
     def finish(self, options: dict | None = None, settings=None, **results) -> None:
         """Write the contact sheet (if asked) and the JSON record: one for all outputs with
         ``--report``, else one beside each output holding its own sample."""
-        if self.sheet is not None:
+        if self.sheet is not None:  # a failed write here or below removes the run's outputs (end_runs)
             from ..pictures import contact_sheet
 
             write_video(self.sheet, contact_sheet(self.sheet_rows))
@@ -529,6 +574,39 @@ class Run:
             "environment": {"python": platform.python_version(), "torch": torch.__version__,
                             "machine": platform.machine()},
         }
+
+
+# ----------------------------------------------------------------------------------- ending runs
+
+_runs: list[Run] = []  # the runs of the command now running, ended by end_runs
+
+
+def end_runs(failed: bool) -> list[Path]:
+    """End the command's runs (the command line calls this when a command returns or fails). On
+    failure (an error, an interrupt, a result line standard output would not take) every output they
+    put in place is removed, so that a failed run leaves nothing behind; the paths removed."""
+    removed: list[Path] = []
+    while _runs:
+        run = _runs.pop()
+        if failed:
+            for path in run._log.discard():
+                with contextlib.suppress(OSError):  # stderr closed too: the removal is what matters
+                    run.progress(f"removed {path}: the run did not complete")
+                removed.append(path)
+        with contextlib.suppress(ValueError):  # set in another context: leave that context as it is
+            OUTPUTS.reset(run._token)
+    return removed
+
+
+def _silence(stream) -> None:
+    """Point a stream that failed at the null device, so that Python's flush at exit does not fail
+    on it again (and print a second message)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to do
+        pass
 
 
 def _json(record: dict) -> str:

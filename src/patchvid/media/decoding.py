@@ -4,6 +4,10 @@
 * orientation: the display rotation (phone clips) is applied, so frames are upright;
 * size: ``max_size`` is applied by the decoder's scaler while converting, so a 4K clip is never held
   at 4K, and frames are written into one preallocated array (no list to stack);
+* pixels: non-square pixels (a sample aspect ratio other than 1:1, as DV and anamorphic clips store) are
+  resampled to square ones while converting (the width times the ratio), as a player shows them;
+* memory: the frame size in the header is checked against the memory available before anything is
+  decoded (:func:`check_fits`), so a clip too large to decode is refused in one line;
 * time: the decoder seeks to ``start``; each frame goes to the slot its timestamp falls in (the
   first of two in one slot is kept) and a slot no frame falls in holds the frame before it, as a
   player shows it, so a variable-frame-rate clip is resampled to a constant rate by its timestamps
@@ -20,7 +24,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import MediaError
+from ..errors import MediaError, ResourceError
 from ..frames import fit_size
 from .colour import Colour
 from .metadata import offset_timecode
@@ -36,6 +40,38 @@ _ACCURATE = _I.ACCURATE_RND | _I.FULL_CHR_H_INT
 # count (cores + 1, up to 16) made reading 20 frames of 1080p take 1.9 times their size on 16 cores.
 # Two decode 1080p H.264 far faster than any synthesis runs.
 _DECODER_THREADS = 2
+# Frames to allocate for when the header gives no count, at most (the array grows as frames come),
+# and at most this many bytes of them.
+_GUESS_FRAMES = 64
+_GUESS_BYTES = 1 << 30
+# The share of the available memory a read may plan to use.
+_MEMORY_SHARE = 0.9
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (``/proc/meminfo``'s MemAvailable, else the free
+    pages the OS reports); ``None`` when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(needed: int, what: str, hint: str) -> None:
+    """Refuse, with a :class:`~patchvid.errors.ResourceError`, a read whose memory (``needed`` bytes)
+    would not fit in what is available: ``"{what} needs N GiB but only M GiB is available; {hint}"``."""
+    available = available_memory()
+    if available is not None and needed > _MEMORY_SHARE * available:
+        raise ResourceError(
+            f"{what} needs {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
+        )
 
 
 @dataclass(frozen=True)
@@ -110,16 +146,26 @@ def _quarter_turns(frame) -> int:
 
 def probe(path: str | Path) -> Probe | None:
     """The header of a video file and its first frame's orientation and colour; ``None`` when it
-    is not a video PyAV can open (the reader then says why)."""
+    is not a video PyAV can open (the reader then says why). The size is as displayed: turned by the
+    rotation and with square pixels (see :func:`decode`).
+
+    Raises:
+        ResourceError: the header's frame size is too large to decode one frame in the memory available.
+    """
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
+            stream.thread_count = 1  # one frame: frame threads would each decode (and hold) one more
+            _check_frame_fits(path, stream, None, None)
             frame = next(container.decode(stream), None)
             if frame is None:
                 return None
             turns = _quarter_turns(frame)
             h, w = frame.height, frame.width
             colour = Colour.of_frame(frame, h, w)
+            sar = _pixel_aspect(stream)
+            if sar is not None:
+                w = _display_width(w, sar)
             if turns % 2:
                 h, w = w, h
             return Probe(max(stream.frames, 0), h, w, _rate(stream), 90 * turns, colour,
@@ -140,8 +186,13 @@ def decode(path: Path, first: int, last: int | None, max_size: int | None = None
         ``(frames, fps, colour, source, notes)``: ``(T, H, W, 3) uint8`` upright RGB, the rate
         (exact), the source's :class:`Colour`, its :class:`Source`, and what the user should know.
 
+    Frames whose pixels are not square (a sample aspect ratio other than 1:1) are resampled to square
+    pixels, the width times the ratio (what a player shows), with a note.
+
     Raises:
         MediaError: not a video, no video stream, corrupt or truncated, or no frame in the range.
+        ResourceError: the frames (their size in the header, times the frames kept) would not fit in
+            the memory available; checked before decoding.
     """
     container = _open(path)
     with container:
@@ -152,6 +203,8 @@ def decode(path: Path, first: int, last: int | None, max_size: int | None = None
         stream.thread_count = min(_DECODER_THREADS, os.cpu_count() or 1)
         fps = _rate(stream)
         rate = fps or Fraction(25)
+        _check_frame_fits(path, stream, _capacity(stream, first, last, rate, _header_frame_bytes(stream, max_size)),
+                          max_size)
         fmt = stream.codec_context.format
         notes = ["alpha channel dropped"] if fmt is not None and len(fmt.components) in (2, 4) else []
         origin = stream.start_time
@@ -192,7 +245,7 @@ def decode(path: Path, first: int, last: int | None, max_size: int | None = None
                 if last is not None and slot >= last:
                     if filled >= 0:  # a gap before the end holds the last frame, as a player does
                         if last - first > len(out):
-                            out = _grow(out, last - first)
+                            out = _grow(out, last - first, path)
                         out[filled + 1 : last - first] = out[filled]
                         repeats += last - first - filled - 1
                         filled = last - first - 1
@@ -200,18 +253,25 @@ def decode(path: Path, first: int, last: int | None, max_size: int | None = None
                 if colour is None:
                     colour = Colour.of_frame(frame, frame.height, frame.width)
                     turns = _quarter_turns(frame)
-                    h, w = (frame.width, frame.height) if turns % 2 else (frame.height, frame.width)
+                    shown = frame.width
+                    sar = _pixel_aspect(stream)
+                    if sar is not None:
+                        shown = _display_width(frame.width, sar)
+                        notes.append(f"non-square pixels (sample aspect ratio {sar.numerator}:{sar.denominator}): "
+                                     f"resampled to square pixels, {frame.width}x{frame.height} shown as "
+                                     f"{shown}x{frame.height}, as a player shows it")
+                    h, w = (shown, frame.height) if turns % 2 else (frame.height, shown)
                     nh, nw = fit_size(h, w, max_size)
                     size = (nw, nh) if turns % 2 else (nh, nw)
-                    capacity = _capacity(stream, first, last, rate)
-                    out = np.empty((capacity, nh, nw, 3), np.uint8)
+                    capacity = _capacity(stream, first, last, rate, nh * nw * 3)
+                    out = _allocate(path, capacity, nh, nw)
                 index = slot - first
                 if index <= filled:  # two frames in one slot: keep the first
                     drops += 1
                     continue
                 rgb = _upright(frame, size, colour, turns)
                 if index >= len(out):
-                    out = _grow(out, index + 1)
+                    out = _grow(out, index + 1, path)
                 if index > filled + 1:  # a gap holds the frame before it, as a player does
                     before = out[filled] if filled >= 0 else _upright(held, size, colour, turns) if held else rgb
                     out[filled + 1 : index] = before
@@ -229,6 +289,9 @@ def decode(path: Path, first: int, last: int | None, max_size: int | None = None
                     if "mp4" in container.format.name:
                         raise MediaError(f"truncated video: {message}")
                     notes.append(f"{message}; using those")
+        except MemoryError:  # FFmpeg's ENOMEM (av.error.MemoryError) or an array's
+            raise ResourceError(f"video too large: {path}: memory ran out decoding frame {decoded} "
+                                f"({_size_text(stream)}); read a shorter time range or at a smaller max size") from None
         except av.FFmpegError as e:
             raise MediaError(f"corrupt video: {path}: decoding failed at frame {decoded} ({_short(e)})") from None
         if decoded == 0:
@@ -281,19 +344,99 @@ def _convert(frame, size: tuple[int, int], colour: Colour) -> np.ndarray:
     return frame.reformat(width=w, height=h, format="rgb24", **kwargs).to_ndarray()
 
 
-def _capacity(stream, first: int, last: int | None, rate: Fraction) -> int:
-    """How many frames to allocate for: the range, or what the header says is left."""
+def _capacity(stream, first: int, last: int | None, rate: Fraction, frame_bytes: int = 0) -> int:
+    """How many frames to allocate for: the range, or what the header says is left (when it says
+    nothing, a few: :data:`_GUESS_FRAMES`, at most :data:`_GUESS_BYTES` of ``frame_bytes`` each)."""
     declared = stream.frames
     if not declared and stream.duration and stream.time_base:
         declared = int(float(stream.duration * stream.time_base) * rate) + 1
-    left = max(declared - first, 1) if declared else 64
+    guess = max(1, min(_GUESS_FRAMES, _GUESS_BYTES // max(frame_bytes, 1)))
+    left = max(declared - first, 1) if declared else guess
     return max(1, min(left, last - first) if last is not None else left)
 
 
-def _grow(out: np.ndarray, needed: int) -> np.ndarray:
-    bigger = np.empty((max(needed, 2 * len(out)), *out.shape[1:]), out.dtype)
-    bigger[: len(out)] = out
+def _allocate(path: Path, frames: int, height: int, width: int) -> np.ndarray:
+    try:
+        return np.empty((frames, height, width, 3), np.uint8)
+    except MemoryError:
+        raise ResourceError(f"video too large: {path}: {frames} frames of {width}x{height} need "
+                            f"{frames * height * width * 3 / 2**30:.1f} GiB, more than this machine can allocate; "
+                            "read a shorter time range or at a smaller max size") from None
+
+
+def _grow(out: np.ndarray, needed: int, path: Path) -> np.ndarray:
+    """``out`` with room for ``needed`` frames (or twice as many), refused when the new array and
+    the old together would not fit."""
+    t, h, w, _ = out.shape
+    frames = max(needed, 2 * t)
+    check_fits(frames * h * w * 3, f"video too large: {path}: {frames} frames of {w}x{h} (while decoding)",
+               "read a shorter time range or at a smaller max size")
+    bigger = _allocate(path, frames, h, w)
+    bigger[:t] = out
     return bigger
+
+
+def _pixel_aspect(stream) -> Fraction | None:
+    """The clip's sample (pixel) aspect ratio where it is not 1:1: the container's, else the codec's
+    (as FFmpeg guesses it); ``None`` for square pixels, none stored, or an implausible ratio."""
+    for ratio in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if ratio and ratio.numerator > 0 and ratio.denominator > 0:
+            ratio = Fraction(ratio.numerator, ratio.denominator)
+            return ratio if ratio != 1 and Fraction(1, 16) <= ratio <= 16 else None
+    return None
+
+
+def _display_width(width: int, sar: Fraction) -> int:
+    """A coded width as shown with square pixels."""
+    return max(1, round(width * sar))
+
+
+def _yuv_bytes(fmt, height: int, width: int) -> int:
+    """Bytes of one decoded frame of ``fmt`` (its padded bits per pixel; 3 bytes a pixel if unknown)."""
+    bits = getattr(fmt, "padded_bits_per_pixel", 0) if fmt is not None else 0
+    return height * width * (bits or 24) // 8
+
+
+def _header_frame_bytes(stream, max_size: int | None) -> int:
+    """Bytes of one kept ``uint8`` RGB frame, from the header's size (0 when it gives none)."""
+    cc = stream.codec_context
+    h, w = cc.height, cc.width
+    if not (h and w):
+        return 0
+    sar = _pixel_aspect(stream)
+    nh, nw = fit_size(h, _display_width(w, sar) if sar else w, max_size)
+    return nh * nw * 3
+
+
+def _size_text(stream) -> str:
+    cc = stream.codec_context
+    if not (cc.width and cc.height):
+        return "frame size unknown"
+    return f"{cc.width}x{cc.height}, {cc.width * cc.height / 1e6:.0f} Mpx a frame"
+
+
+def _check_frame_fits(path, stream, frames: int | None, max_size: int | None) -> None:
+    """Refuse, before decoding, a clip whose header's frame size would not fit in memory: the decoded
+    frame (one more in each decoder thread), its conversion to RGB (at ``max_size``) and the ``frames``
+    kept; ``frames=None``: the decoded frame alone (a probe). A header without a size is not checked
+    (the array for the frames kept is then checked as it grows)."""
+    cc = stream.codec_context
+    h, w = cc.height, cc.width
+    if not (h and w):
+        return
+    sar = _pixel_aspect(stream)
+    shown = _display_width(w, sar) if sar else w
+    nh, nw = fit_size(h, shown, max_size)
+    threads = max(stream.thread_count or 1, 1)
+    decoded = _yuv_bytes(cc.format, h, w) * (1 + threads)
+    working = decoded + (0 if frames is None else nh * nw * 3)
+    kept = (frames or 0) * nh * nw * 3
+    shrunk = f" at {nw}x{nh}" if (nh, nw) != (h, shown) else ""
+    what = "one frame" if frames is None else f"{frames} frame{'s' if frames > 1 else ''}{shrunk}"
+    hint = ("read a shorter time range or at a smaller max size" if decoded < _MEMORY_SHARE * (available_memory() or 0)
+            else "its frames are too large to decode on this machine")
+    check_fits(working + kept, f"video too large: {path} is {shown}x{h} ({h * shown / 1e6:.0f} Mpx a frame): "
+               f"decoding {what}", hint)
 
 
 def _uneven(times: list[float]) -> bool:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
+import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -216,7 +220,9 @@ class VideoWriter:
                 if self._audio_on:
                     self.audio.mux_until(self._container, float(self.frames / self.rate))
         except av.FFmpegError as e:
-            raise MediaError(f"could not write {self.path}: {_short(e)}") from None
+            raise MediaError(f"could not write {self._shown}: {_reason(e)}") from None
+        except OSError as e:  # a Python stream's (``-o -``): a closed pipe, a full disk
+            raise MediaError(f"could not write {self._shown}: {e.strerror or e}") from None
 
     # ----------------------------------------------------------------------------------- internals
 
@@ -268,8 +274,14 @@ class VideoWriter:
                 self.audio.finish(self._container)
             self._container.close()
         except av.FFmpegError as e:
-            raise MediaError(f"could not write {self.path}: {_short(e)}") from None
+            raise MediaError(f"could not write {self._shown}: {_reason(e)}") from None
+        except OSError as e:
+            raise MediaError(f"could not write {self._shown}: {e.strerror or e}") from None
         self._container = None
+
+    @property
+    def _shown(self) -> str:
+        return "standard output" if str(self.path) == "-" else str(self.path)
 
     def _abandon(self) -> None:
         if self._container is not None:
@@ -278,40 +290,197 @@ class VideoWriter:
             self._container = None
 
 
+def _reason(e: BaseException) -> str:
+    """Why a write failed, in a few words: the system's reason for an OS error (FFmpeg's included:
+    "File too large", not the temporary file's name), else the message's first line."""
+    if isinstance(e, OSError) and isinstance(e.strerror, str) and e.strerror:
+        return e.strerror
+    return _short(e)
+
+
+# ----------------------------------------------------------------------------------- putting outputs in place
+
+
+@dataclasses.dataclass
+class OutputLog:
+    """What one command's outputs may do and what they did: whether an existing output may be
+    replaced (``-y``), and every output :func:`atomic_output` put in place under it, so that a run
+    that fails after some of its outputs were written can remove them (:meth:`discard`)."""
+
+    replace: bool = True
+    placed: list[tuple[Path, int, int]] = dataclasses.field(default_factory=list)
+
+    def discard(self) -> list[Path]:
+        """Remove every output placed under this log that is still the one placed (the same file,
+        not one another process has put there since); the paths removed."""
+        removed = []
+        for path, device, inode in reversed(self.placed):
+            try:
+                st = os.lstat(path)
+                if (st.st_dev, st.st_ino) != (device, inode):
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                removed.append(path)
+            except OSError:
+                continue
+        self.placed.clear()
+        return removed
+
+
+# The log of the command now running (set by the command line's runner); outside a command, outputs
+# replace what is there (the library's behaviour) and nothing is logged.
+OUTPUTS: contextvars.ContextVar[OutputLog | None] = contextvars.ContextVar("patchvid_outputs", default=None)
+
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+            (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def _existing(path: Path) -> os.stat_result | None:
+    """``path``'s status (through a symbolic link), ``None`` where nothing is there."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _refuse_kind(path: Path, st: os.stat_result, folder: bool) -> None:
+    """Refuse to put an output where ``st`` says something it must not replace is: a device, FIFO
+    or socket (never replaced), a folder for a file output, a file for a folder output."""
+    for test, what in _SPECIAL:
+        if test(st.st_mode):
+            raise MediaError(f"output {path} is {what}, not a regular file: patchvid writes only files and folders "
+                             "(give a file name)")
+    if folder and not stat.S_ISDIR(st.st_mode):
+        raise MediaError(f"output {path} is a file, not a folder (a name with no extension is a folder of PNG frames): "
+                         "give a file name with an extension, or another name")
+    if not folder and stat.S_ISDIR(st.st_mode):
+        raise MediaError(f"output {path} is a folder, not a file: give another name (or a name with no extension "
+                         "for a folder of PNG frames)")
+
+
+def _exists_error(path: Path, meanwhile: bool = False) -> MediaError:
+    when = "made by another process while this one worked; " if meanwhile else ""
+    return MediaError(f"output exists: {path} ({when}use -y/--overwrite to replace it)")
+
+
+# errors of os.link where the file system has no hard links (FAT, some network and FUSE file systems)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.EACCES}
+
+
+def _place(tmp: Path, path: Path, folder: bool, replace: bool) -> None:
+    """Move the finished ``tmp`` onto ``path``. Without ``replace`` the move is exclusive: if
+    anything is at ``path`` (another run made it since the checks), :class:`MediaError` "output
+    exists" and ``tmp`` is left to the caller."""
+    st = _existing(path)
+    if st is not None:
+        _refuse_kind(path, st, folder)
+        if not replace:
+            raise _exists_error(path, meanwhile=True)
+    if folder:
+        if st is not None:  # replace a folder: move it aside, move the new one in, remove the old
+            old = path.with_name(f".{path.name[:100]}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            if old.is_symlink():
+                old.unlink()
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+            return
+        try:
+            os.mkdir(path)  # claim the name: fails if another run made it meanwhile
+        except FileExistsError:
+            raise _exists_error(path, meanwhile=True) from None
+        try:
+            os.replace(tmp, path)  # onto the empty folder just made, which rename may replace
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+            raise
+    elif replace:
+        os.replace(tmp, path)
+    else:
+        try:
+            os.link(tmp, path)  # fails with EEXIST if anything is there: no replacing
+        except FileExistsError:
+            raise _exists_error(path, meanwhile=True) from None
+        except OSError as e:
+            if e.errno not in _NO_LINKS:
+                raise
+            _place_exclusively_without_links(tmp, path)
+        else:
+            os.unlink(tmp)
+
+
+def _place_exclusively_without_links(tmp: Path, path: Path) -> None:
+    """Where hard links are unsupported: claim ``path`` with an exclusive create, then rename onto
+    the claim (the name shows an empty file for that moment)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise _exists_error(path, meanwhile=True) from None
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def _remove(tmp: Path) -> None:
+    if tmp.is_dir() and not tmp.is_symlink():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path, folder: bool = False) -> Iterator[Path]:
+def atomic_output(path: Path, folder: bool = False, replace: bool | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block completes.
 
     On any exception, Ctrl-C included, the temporary file or folder is removed and ``path`` is left
-    as it was.
+    as it was. Only a regular file (a folder, for ``folder``) is ever replaced: a device, FIFO or
+    socket at ``path``, or a folder where a file goes (or the reverse), is refused. Without
+    ``replace`` (``None``: the running command's ``-y``, see :data:`OUTPUTS`; outside a command:
+    replace) the move is exclusive, so that of two runs writing one name the second fails with
+    "output exists". A write that fails in the block or in the move (disk full, file too large, name
+    too long) is a :class:`MediaError` naming ``path`` and the system's reason.
     """
+    path = Path(path)
+    log = OUTPUTS.get()
+    replace = (log.replace if log is not None else True) if replace is None else replace
     parent = path.parent if str(path.parent) else Path(".")
+    st = _existing(path)
+    if st is not None:
+        _refuse_kind(path, st, folder)  # before the work; again just before the move
+    # the temporary name is short enough for any name the file system takes (its 255 bytes)
     try:
         if folder:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=parent))
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name[:100]}.", suffix=".partial", dir=parent))
         else:
-            fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=parent)
+            fd, name = tempfile.mkstemp(prefix=f".{path.stem[:100]}.", suffix=f".partial{path.suffix[:16]}",
+                                        dir=parent)
             os.close(fd)
             tmp = Path(name)
     except OSError as e:
-        raise MediaError(f"cannot write to {parent}: {e.strerror}") from None
+        raise MediaError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         yield tmp
-        if folder and path.is_dir():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            if not folder:
-                os.chmod(tmp, 0o644 & ~_umask())
-            os.replace(tmp, path)
+        if not folder:
+            os.chmod(tmp, 0o644 & ~_umask())
+        made = os.lstat(tmp)
+        _place(tmp, path, folder, replace)
+    except OSError as e:
+        _remove(tmp)
+        raise MediaError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
+    if log is not None:
+        log.placed.append((path, made.st_dev, made.st_ino))
 
 
 def _umask() -> int:
@@ -321,26 +490,69 @@ def _umask() -> int:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a small text file (a JSON report) atomically."""
+    """Write a small text file (a JSON report) atomically; a failed write (disk full, file too large)
+    is a :class:`MediaError` naming the path."""
     with atomic_output(Path(path)) as tmp:
         tmp.write_text(text)
 
 
-def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], overwrite: bool) -> None:
-    """Refuse an output path before any work is done: overwriting an input, an existing file
-    without ``overwrite``, or a folder that does not exist or cannot be written."""
+def _named_folder(path: str | os.PathLike) -> bool:
+    """Whether a media output's name makes it a folder of frames: a trailing separator, or no known
+    file extension (so ``frames`` and an existing folder ``take.v2`` are folders; ``x.mp4`` never is)."""
+    ext = Path(path).suffix.lower()
+    return str(path).endswith(("/", os.sep)) or ext not in (set(CONTAINERS) | {GIF_EXT} | set(IMAGE_EXTS))
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def check_name(path: str | os.PathLike) -> None:
+    """Refuse an output name longer than its file system takes (255 bytes on most), naming it
+    shortly; checked before anything looks at the path, which would fail on it."""
     p = Path(path)
-    for src in inputs:
-        s = Path(src)
-        if s.exists() and p.exists() and os.path.samefile(s, p):
-            raise MediaError(f"output {p} would overwrite the input")
-        if s.is_dir() and p.resolve().is_relative_to(s.resolve()):
-            raise MediaError(f"output {p} is inside the input folder {s}")
-    if p.exists() and not overwrite:
-        raise MediaError(f"output exists: {p} (use -y/--overwrite to replace it)")
     parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise MediaError(f"output folder does not exist: {parent}")
+    try:
+        size, most = len(os.fsencode(p.name)), _name_max(parent)
+        if size > most:
+            shown = p.name if len(p.name) <= 40 else f"{p.name[:20]}...{p.name[-12:]}"
+            raise MediaError(f"output name too long: {shown} is {size} bytes, the file system takes {most}")
+    except OSError as e:
+        raise MediaError(f"cannot write {p}: {e.strerror or e}") from None
+
+
+def check_output(
+    path: str | os.PathLike, inputs: list[str | os.PathLike], overwrite: bool, folder: bool | None = None
+) -> None:
+    """Refuse an output path before any work is done: a name too long for its file system
+    (:func:`check_name`), a device, FIFO or socket, overwriting an input, a folder where a file goes or the reverse
+    (``folder``: whether the output is a folder; ``None``: by the name, as a media output), an
+    existing file without ``overwrite``, or a folder that does not exist or cannot be written."""
+    p = Path(path)
+    folder = _named_folder(path) if folder is None else folder
+    parent = p.parent if str(p.parent) else Path(".")
+    check_name(p)
+    try:
+        st = _existing(p)
+        if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            _refuse_kind(p, st, folder)  # a device, FIFO or socket: before anything else
+        for src in inputs:
+            s = Path(src)
+            if s.exists() and st is not None and os.path.samefile(s, p):
+                raise MediaError(f"output {p} would overwrite the input")
+            if s.is_dir() and p.resolve().is_relative_to(s.resolve()):
+                raise MediaError(f"output {p} is inside the input folder {s}")
+        if st is not None:
+            _refuse_kind(p, st, folder)
+            if not overwrite:
+                raise _exists_error(p)
+        if not parent.is_dir():
+            raise MediaError(f"output folder does not exist: {parent}")
+    except OSError as e:
+        raise MediaError(f"cannot write {p}: {e.strerror or e}") from None
     try:
         fd, name = tempfile.mkstemp(prefix=".patchvid-probe.", dir=parent)
         os.close(fd)

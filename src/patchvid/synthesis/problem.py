@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import InputError
 from ..frames import to_frames
 from .engine import Guides, Holes, LevelReport, level_threads, search_per_level, synthesize
 from .planning import Plan
@@ -87,6 +88,8 @@ def solve(
     Returns:
         ``(T, H, W, 3) uint8`` of :attr:`Problem.output_shape`, or ``(H, W, 3)`` for an image.
     """
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise InputError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     plan = problem.plan
     initial = problem.initial
     if problem.noise > 0:

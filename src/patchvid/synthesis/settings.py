@@ -82,7 +82,9 @@ class EngineSettings:
             (_sizes(self.patch), f"patch must be 3 sizes >= 1, got {self.patch}"),
             (self.iterations >= 1 and self.coarsest_iterations >= 1, "iterations must be >= 1"),
             (self.vote in VOTES, f"unknown voting rule {self.vote!r}; use one of {', '.join(VOTES)}"),
-            (self.alpha is None or self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            # above 1000 alpha weighs like None; below 1e-6 the float32 scores overflow (cli/options.py: ALPHA)
+            (self.alpha is None or 1e-6 <= self.alpha <= 1000,
+             f"alpha must be None or a number from 1e-6 to 1000, got {self.alpha}"),
             (self.large_iterations >= 1, f"large_iterations must be >= 1, got {self.large_iterations}"),
             (_sizes(self.huge_patch), f"huge_patch must be 3 sizes >= 1, got {self.huge_patch}"),
         ])
@@ -137,9 +139,13 @@ class GenerateSettings:
     def validate(self) -> None:
         """Raise :class:`~patchvid.errors.InputError` naming the first setting out of range."""
         _first_failure([
-            (self.noise >= 0, f"noise must be >= 0, got {self.noise}"),
-            (len(self.scale) == 3 and min(self.scale) > 0, f"output scale must be 3 numbers > 0, got {self.scale}"),
-            (all(0 < f < 1 for f in self.factor), f"pyramid factors must be between 0 and 1, got {self.factor}"),
+            # the same ranges as the command line's (cli/options.py: NOISE, MAX_FACTOR); nan and infinities
+            # fail every comparison. No top to the scale: a task's own (an analogy's) may be large.
+            (0 <= self.noise <= 100, f"noise must be a number from 0 to 100, got {self.noise}"),
+            (len(self.scale) == 3 and all(0 < s < math.inf for s in self.scale),
+             f"output scale must be 3 finite numbers > 0, got {self.scale}"),
+            (len(self.factor) == 2 and all(0 < f <= 0.99 for f in self.factor),
+             f"pyramid factors must be numbers above 0 and at most 0.99, got {self.factor}"),
             (self.coarsest_size >= 1 and self.coarsest_frames >= 1, "coarsest size and frames must be >= 1"),
             (self.search in SEARCHES, f"unknown search {self.search!r}; use one of {', '.join(SEARCHES)}"),
             (self.device in DEVICES, f"unknown device {self.device!r}; use one of {', '.join(DEVICES)}"),

@@ -51,8 +51,8 @@ def prepare_analogy(
     and what steers the search by ``mode`` (see :func:`analogy`)."""
     if mode not in MODES:
         raise InputError(f"unknown analogy mode {mode!r}; use one of {', '.join(MODES)}")
-    if weight < 0:
-        raise InputError(f"the structure weight must be >= 0, got {weight}")
+    if not 0 <= weight <= 1000:  # nan and infinities too (the command line's range: cli/options.py WEIGHT)
+        raise InputError(f"the structure weight must be a number from 0 to 1000, got {weight}")
     a, image = as_video(structure, "structure")
     b, _ = as_video(appearance, "appearance")
     if mode == "motion" and (a.shape[0] < 2 or b.shape[0] < 2):
@@ -61,7 +61,7 @@ def prepare_analogy(
         raise InputError("a label sketch is matched to the appearance's motion: it must be a video")
     scale = tuple(n / m for n, m in zip(a.shape[:3], b.shape[:3]))
     settings = (settings or analogy_settings(mode, a.shape[:3])).replace(scale=scale)
-    p = plan(b.shape[:3], settings)
+    p = plan(b.shape[:3], settings, guides=0 if mode == "colours" else 1)  # motion and labels add a guide
     values = input_pyramid(to_tensor(b, p.device), p)
     a_video = to_tensor(a, p.device)
     if tuple(a_video.shape[1:]) != p.output_shape:  # an input smaller than a patch was enlarged

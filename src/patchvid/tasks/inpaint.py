@@ -16,6 +16,7 @@ What starts inside the hole steers what appears there:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -25,9 +26,9 @@ import torch.nn.functional as F
 from ..errors import InputError
 from ..frames import as_video, to_tensor
 from ..synthesis.engine import Holes, LevelReport
-from ..synthesis.planning import plan
+from ..synthesis.planning import Plan, check_fits, estimate_bytes, plan
 from ..synthesis.problem import Problem, input_pyramid, solve
-from ..synthesis.pyramid import build_pyramid
+from ..synthesis.pyramid import PyramidShapes, build_pyramid
 from ..synthesis.settings import GenerateSettings
 from .settings import FILLS, inpaint_settings
 
@@ -66,19 +67,24 @@ def prepare_inpaint(
 ) -> Problem:
     """The inpainting problem: the input's pyramid as key and value, holes that keep everything
     outside the (grown) mask and forbid key patches touching it, noise only inside it, and the
-    input pasted back outside the mask at the end (see :func:`inpaint`)."""
+    input pasted back outside the mask at the end (see :func:`inpaint`). Coarse levels where the
+    grown hole leaves no key patch are left out (the synthesis starts finer); an input with no key
+    patch at full size, or a request that would not fit in memory, is refused before any tensor."""
     if fill not in FILLS:
         raise InputError(f"unknown fill {fill!r}; use one of {', '.join(FILLS)}")
     video, image = as_video(frames)
     hole_np = check_mask(mask, video.shape[:3])
     settings = (settings or inpaint_settings(fill, video.shape[:3])).replace(scale=(1.0, 1.0, 1.0))
-    p = plan(video.shape[:3], settings)
-    x = to_tensor(video, p.device)
+    p = plan(video.shape[:3], settings, holes=True)
+    check_fits(p)  # before the pyramids, holes and smooth fill below are allocated
     hole = torch.from_numpy(hole_np).to(p.device)
+    grown = [hole] + [m[0] > HOLE_THRESHOLD for m in build_pyramid(hole[None].float(), p.levels.input)[1:]]
+    p = _levels_with_keys(p, grown)
+    grown = grown[: len(p.levels)]
+    x = to_tensor(video, p.device)
     if fill == "smooth":
         x = smooth_fill(x, hole)
     values = input_pyramid(x, p)
-    grown = [hole] + [m[0] > HOLE_THRESHOLD for m in build_pyramid(hole[None].float(), p.levels.input)[1:]]
     holes = Holes([g[None].float() for g in grown], values, grown)
 
     def paste_known(result: np.ndarray) -> np.ndarray:
@@ -87,6 +93,35 @@ def prepare_inpaint(
 
     return Problem(p, values, values[-1], noise=settings.noise, noise_where=holes.fill[-1], holes=holes,
                    finish=paste_known, image=image)
+
+
+def _levels_with_keys(p: Plan, grown: list[torch.Tensor]) -> Plan:
+    """``p`` cut to the levels, finest first, where the (grown) hole leaves a key patch to fill it from
+    (:meth:`~patchvid.synthesis.engine.Holes.allowed_keys`' rule): a large or fragmented hole covers all
+    of a coarse level, and the synthesis then starts at the coarsest level that still has one. Raises
+    :class:`InputError` when not even the full-size input has one (a mask leaving too little, a tiny
+    input)."""
+    holes = Holes(grown, grown, grown)  # only key_hole is read
+    keep = 0
+    for level, shape in enumerate(p.levels.output):
+        patch = p.engine.level_patch(shape)
+        try:
+            holes.allowed_keys(level, patch)
+        except InputError:
+            break
+        keep = level + 1
+    if keep == 0:
+        t, h, w = p.input_shape
+        pt, ph, pw = p.engine.level_patch(p.levels.output[0])
+        raise InputError(
+            f"too small to fill from: every {pt}x{ph}x{pw} patch (frames x height x width) of the {w}x{h} input "
+            f"({t} frame{'s' * (t != 1)}) touches the mask, so none is left to fill it with; use a smaller mask "
+            "or a smaller patch"
+        )
+    if keep == len(p.levels):
+        return p
+    levels = PyramidShapes(p.levels.input[:keep], p.levels.output[:keep])
+    return dataclasses.replace(p, levels=levels, estimated_bytes=estimate_bytes(levels, p.engine, p.search, holes=True))
 
 
 def inpaint(
