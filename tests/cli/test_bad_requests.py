@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 
+from patchvid import memory
 from patchvid.cli import main
 from patchvid.errors import ResourceError
 from patchvid.media import read_video, write_video
@@ -77,7 +78,7 @@ def test_only_an_enlarging_plan_is_refused_at_once(monkeypatch):
     from patchvid.synthesis.settings import GenerateSettings
 
     small = planning.plan((6, 24, 32), GenerateSettings())
-    monkeypatch.setattr(planning, "available_memory", lambda: small.estimated_bytes // 2)
+    monkeypatch.setattr(memory, "available_memory", lambda: small.estimated_bytes // 2)
     assert planning.plan((6, 24, 32), GenerateSettings()).estimated_bytes == small.estimated_bytes
     with pytest.raises(ResourceError, match="an output of 6 frames of 64x24 needs about"):
         planning.plan((6, 24, 32), GenerateSettings(scale=(1, 1, 2)))

@@ -17,6 +17,7 @@ import av
 import numpy as np
 import pytest
 
+from patchvid import memory
 from patchvid.cli import main
 from patchvid.media import Encoding, read_video, write_video
 from patchvid.media.audio import largest_jump, read_audio
@@ -497,7 +498,6 @@ def test_reading_1080p_takes_the_frames_memory_and_shrinking_far_less(tmp_path):
 
 
 def test_max_size_auto_fits_the_run_to_the_memory_available(tmp_path, capsys, monkeypatch):
-    import patchvid.cli.runner as runner
     from patchvid.synthesis.planning import plan
     from patchvid.synthesis.settings import GenerateSettings
 
@@ -511,7 +511,7 @@ def test_max_size_auto_fits_the_run_to_the_memory_available(tmp_path, capsys, mo
     # a machine with little memory left: a 640x480 clip is scaled to fit, and the size is said
     write_video(tmp_path / "big.mp4", make_clip(6, 480, 640), 25)
     budget = plan((6, 480, 640), GenerateSettings()).estimated_bytes  # the full size needs it all
-    monkeypatch.setattr(runner, "available_memory", lambda: budget)
+    monkeypatch.setattr(memory, "available_memory", lambda: budget)
     code, err = run_cli(capsys, "generate", tmp_path / "big.mp4", "-o", tmp_path / "fit.mp4", "--max-size", "auto",
                         *SYNTH, "--coarsest-size", "8")
     assert code == 0, err

@@ -114,7 +114,7 @@ def test_existing_output_needs_overwrite(tmp_path, small_video):
 
 def test_request_that_would_not_fit_in_memory_is_refused(tmp_path, small_video):
     result = patchvid_cli("generate", small_video, "-o", tmp_path / "o.mp4", "--scale", "1,400,400")
-    assert_clean_failure(result, "GiB", "--max-size", folder=tmp_path, expected=["in.mp4"])
+    assert_clean_failure(result, "GiB", "smaller output", folder=tmp_path, expected=["in.mp4"])
 
 
 def test_video_result_to_image_file_is_refused_before_work(tmp_path, small_video):

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..errors import PatchvidError, ResourceError
+from .. import __version__, memory
+from ..errors import PatchvidError
 from ..frames import fit_size
 from ..media import (
     DEFAULT_FPS,
@@ -58,28 +58,9 @@ def fail(message: str) -> None:
     raise PatchvidError(message)
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation, where the OS says; ``None`` when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_memory(needed: int, what: str, hint: str = SIZE_HINT) -> None:
     """Refuse a request whose estimated memory exceeds what is available, before starting it."""
-    available = available_memory()
-    if available is not None and needed > 0.9 * available:
-        raise ResourceError(
-            f"{what} needs about {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
-        )
+    memory.check_fits(needed, what, hint)
 
 
 # CPU seconds per unit of :func:`~patchvid.cli.progress.solve_work` on one core of the 2-core
@@ -263,8 +244,10 @@ class Run:
             first, last = frame_range(start, end, probed.fps, Path(path))
             frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
             nh, nw = fit_size(probed.height, probed.width, max_size)
-            check_memory(frames * nh * nw * 3, f"decoding {shown} ({frames} frames of {nw}x{nh})",
-                         "give a shorter --start/--end range or a smaller --max-size")
+            size = f"{probed.width}x{probed.height}"
+            size += f", kept at {nw}x{nh}" if (nh, nw) != (probed.height, probed.width) else ""
+            check_memory(frames * nh * nw * 3, f"video too large: {shown} is {size}: decoding {frames} frame"
+                         f"{'s' if frames > 1 else ''}", "give a shorter --start/--end range or a smaller --max-size")
         video = read_video(path, start, end, max_size=max_size)
         for note in video.notes:
             self.progress(f"note: {note}")
@@ -325,7 +308,7 @@ class Run:
         from ..synthesis.planning import plan
         from ..synthesis.settings import GenerateSettings
 
-        available = available_memory()
+        available = memory.available_memory()
         first, last = frame_range(start, end, probed.fps, Path("input"))
         frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
         longest = max(probed.height, probed.width)

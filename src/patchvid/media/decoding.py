@@ -7,7 +7,7 @@
 * pixels: non-square pixels (a sample aspect ratio other than 1:1, as DV and anamorphic clips store) are
   resampled to square ones while converting (the width times the ratio), as a player shows them;
 * memory: the frame size in the header is checked against the memory available before anything is
-  decoded (:func:`check_fits`), so a clip too large to decode is refused in one line;
+  decoded (:func:`patchvid.memory.check_fits`), so a clip too large to decode is refused in one line;
 * time: the decoder seeks to ``start``; each frame goes to the slot its timestamp falls in (the
   first of two in one slot is kept) and a slot no frame falls in holds the frame before it, as a
   player shows it, so a variable-frame-rate clip is resampled to a constant rate by its timestamps
@@ -24,6 +24,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .. import memory
 from ..errors import MediaError, ResourceError
 from ..frames import fit_size
 from .colour import Colour
@@ -44,34 +45,6 @@ _DECODER_THREADS = 2
 # and at most this many bytes of them.
 _GUESS_FRAMES = 64
 _GUESS_BYTES = 1 << 30
-# The share of the available memory a read may plan to use.
-_MEMORY_SHARE = 0.9
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``/proc/meminfo``'s MemAvailable, else the free
-    pages the OS reports); ``None`` when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_fits(needed: int, what: str, hint: str) -> None:
-    """Refuse, with a :class:`~patchvid.errors.ResourceError`, a read whose memory (``needed`` bytes)
-    would not fit in what is available: ``"{what} needs N GiB but only M GiB is available; {hint}"``."""
-    available = available_memory()
-    if available is not None and needed > _MEMORY_SHARE * available:
-        raise ResourceError(
-            f"{what} needs {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
-        )
 
 
 @dataclass(frozen=True)
@@ -369,7 +342,7 @@ def _grow(out: np.ndarray, needed: int, path: Path) -> np.ndarray:
     the old together would not fit."""
     t, h, w, _ = out.shape
     frames = max(needed, 2 * t)
-    check_fits(frames * h * w * 3, f"video too large: {path}: {frames} frames of {w}x{h} (while decoding)",
+    memory.check_fits(frames * h * w * 3, f"video too large: {path}: {frames} frames of {w}x{h} (while decoding)",
                "read a shorter time range or at a smaller max size")
     bigger = _allocate(path, frames, h, w)
     bigger[:t] = out
@@ -433,9 +406,10 @@ def _check_frame_fits(path, stream, frames: int | None, max_size: int | None) ->
     kept = (frames or 0) * nh * nw * 3
     shrunk = f" at {nw}x{nh}" if (nh, nw) != (h, shown) else ""
     what = "one frame" if frames is None else f"{frames} frame{'s' if frames > 1 else ''}{shrunk}"
-    hint = ("read a shorter time range or at a smaller max size" if decoded < _MEMORY_SHARE * (available_memory() or 0)
+    fits_one = decoded < memory.SHARE * (memory.available_memory() or 0)
+    hint = ("read a shorter time range or at a smaller max size" if fits_one
             else "its frames are too large to decode on this machine")
-    check_fits(working + kept, f"video too large: {path} is {shown}x{h} ({h * shown / 1e6:.0f} Mpx a frame): "
+    memory.check_fits(working + kept, f"video too large: {path} is {shown}x{h} ({h * shown / 1e6:.0f} Mpx a frame): "
                f"decoding {what}", hint)
 
 

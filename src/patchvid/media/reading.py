@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .. import memory
 from ..errors import MediaError, ResourceError
 from ..frames import fit_size
 from . import decoding, times
@@ -253,7 +254,7 @@ def _check_size(path: Path, im: Image.Image, max_size: int | None, frames: int =
             "scale it down first"
         )
     what = f"{size}: decoding it" if frames <= 1 else f"{size}, {frames} frames: decoding them"
-    decoding.check_fits(working + kept, what, "scale it down first" if frames <= 1 else
+    memory.check_fits(working + kept, what, "scale it down first" if frames <= 1 else
                         "scale it down or read fewer frames")
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass
 
 import torch
 
+from .. import memory
 from ..errors import PatchvidError, ResourceError
 from .engine import search_per_level
 from .patches import patch_grid
@@ -105,7 +105,6 @@ SEARCH_BYTES_PER_KEY = 112
 ALLOCATOR_OVERHEAD = 1.25
 RUN_BYTES = 48 * 2**20
 # the share of the memory available a plan may use (the command line's check_memory uses the same)
-MEMORY_SHARE = 0.9
 
 
 def estimate_bytes(levels: PyramidShapes, engine: EngineSettings, search: str = "auto", channels: int = 3,
@@ -200,27 +199,11 @@ def _resize_pairs(levels: PyramidShapes, output_pyramid: bool = True) -> set[tup
     return pairs
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``/proc/meminfo``'s MemAvailable, else the free
-    pages the OS reports); ``None`` when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_fits(p: Plan, hint: str = "ask for a smaller output") -> None:
     """Refuse, with a :class:`~patchvid.errors.ResourceError`, a plan whose :attr:`Plan.estimated_bytes`
-    exceeds :data:`MEMORY_SHARE` of the memory available, before anything is allocated for it."""
-    available = available_memory()
-    if available is not None and p.estimated_bytes > MEMORY_SHARE * available:
+    exceeds :data:`patchvid.memory.SHARE` of the memory available, before anything is allocated for it."""
+    available = memory.available_memory()
+    if available is not None and p.estimated_bytes > memory.SHARE * available:
         t, h, w = p.output_shape
         what = f"an output of {t} frames of {w}x{h}" if t > 1 else f"an output of {w}x{h}"
         raise ResourceError(f"{what} needs about {p.estimated_bytes / 2**30:.1f} GiB but only "
