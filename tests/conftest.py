@@ -42,6 +42,14 @@ def clip() -> np.ndarray:
     return make_clip()
 
 
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """An empty folder for the outputs: a failed run must leave it empty."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
 def needs_shared_data(*parts: str) -> Path:
     """Path under ../shared/data, or skip the test with the reason when it is absent."""
     path = SHARED_DATA.joinpath(*parts)

@@ -47,12 +47,6 @@ def orbit(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def out(tmp_path) -> Path:
-    path = tmp_path / "out"
-    path.mkdir()
-    return path
-
 
 def in_process(capsys, *args) -> str:
     """``main(ARGS)`` in this process (quicker than a new one once torch is loaded), which must fail

@@ -141,13 +141,6 @@ def write_sar_clip(path: Path, frames: int = 6, height: int = 24, width: int = 3
     return picture
 
 
-@pytest.fixture
-def out(tmp_path) -> Path:
-    """An empty folder for the outputs: a failed run must leave it empty."""
-    folder = tmp_path / "out"
-    folder.mkdir()
-    return folder
-
 
 @pytest.fixture
 def small(tmp_path) -> Path:
