@@ -147,10 +147,8 @@ def run_retarget(args: argparse.Namespace) -> int:
 
 def run_analogy(args: argparse.Namespace) -> int:
     from ..tasks.analogy import prepare_analogy
-    from .runner import Run, fail
+    from .runner import Run
 
-    if args.weight < 0:
-        fail(f"--weight must be >= 0, got {args.weight}")
     run = Run(args, "analogy", [args.structure, args.appearance], [Path(args.output)])
     structure = run.read(args.structure, "structure")
     appearance = run.read(args.appearance, "appearance")

@@ -214,8 +214,6 @@ def run_texture(args: argparse.Namespace) -> int:
     from ..classic import loops
     from .runner import Run, check_memory, fail
 
-    if not 0 <= args.discount < 1:
-        fail(f"--discount must be in [0, 1), got {args.discount}")
     run = Run(args, "texture", [args.input], [Path(args.output)])
     video = run.read(args.input, min_frames=3, purpose="a video texture")
     fps = run.rate(video)

@@ -238,11 +238,13 @@ class Run:
         if path == "-":
             path = self._spool_stdin()
         probed = probe_video(path)
-        if max_size == "auto":
-            max_size = self._auto_size(probed, start, end) if probed is not None else None
+        if probed is None and max_size == "auto":
+            max_size = None
         if probed is not None:
             first, last = frame_range(start, end, probed.fps, Path(path))
             frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
+            if max_size == "auto":
+                max_size = self._auto_size(probed, frames)
             nh, nw = fit_size(probed.height, probed.width, max_size)
             size = f"{probed.width}x{probed.height}"
             size += f", kept at {nw}x{nh}" if (nh, nw) != (probed.height, probed.width) else ""
@@ -302,15 +304,13 @@ class Run:
         self.progress(f"read {size / 2**20:.1f} MiB from standard input")
         return name
 
-    def _auto_size(self, probed, start, end) -> int | None:
-        """``--max-size auto``: the largest longer side whose generation fits in the memory available
-        (half of it, leaving room for the task's own extras), said on stderr."""
+    def _auto_size(self, probed, frames: int) -> int | None:
+        """``--max-size auto``: the largest longer side whose generation of ``frames`` frames fits in
+        the memory available (half of it, leaving room for the task's own extras), said on stderr."""
         from ..synthesis.planning import plan
         from ..synthesis.settings import GenerateSettings
 
         available = memory.available_memory()
-        first, last = frame_range(start, end, probed.fps, Path("input"))
-        frames = max(1, (last if last is not None else max(probed.frames, first + 1)) - first)
         longest = max(probed.height, probed.width)
         if available is None:
             return None

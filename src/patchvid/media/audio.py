@@ -30,7 +30,8 @@ import numpy as np
 from av.packet import PacketSideData, packet_sidedata_type_from_literal
 
 from ..errors import InputError, MediaError
-from .reading import GIF_EXT, IMAGE_EXTS, _short
+from .decoding import _short
+from .reading import GIF_EXT, IMAGE_EXTS
 
 # Decoding restarts this long before a requested start so that the decoder's overlap state (one
 # AAC packet, 80 ms of Opus, MP3's bit reservoir) is rebuilt before the first kept sample.

@@ -33,7 +33,7 @@ from ..errors import MediaError, ResourceError
 from ..frames import fit_size
 from . import decoding, times
 from .colour import Colour
-from .decoding import Source
+from .decoding import Source, _short
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -424,10 +424,5 @@ def _read_av(path: Path, start, end, max_size: int | None) -> Video:
     first, last = frame_range(start, end, fps, path)
     frames, fps, colour, source, notes = decoding.decode(path, first, last, max_size)
     return Video(frames, fps, False, notes, colour, source)
-
-
-def _short(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
 
 

@@ -22,8 +22,9 @@ from PIL import Image
 
 from ..errors import InputError, MediaError
 from .colour import Colour
+from .decoding import _short
 from .encoding import CONTAINERS, MIN_SIZE, Encoding, chroma_steps, resolve
-from .reading import DEFAULT_FPS, GIF_EXT, IMAGE_EXTS, _short
+from .reading import DEFAULT_FPS, GIF_EXT, IMAGE_EXTS
 
 # RGB to YUV with exact rounding: swscale's default fast path is a code off in about one chroma value
 # of three (BT.601 bars: Cb 183 for 184).
