@@ -7,9 +7,9 @@ The Python API in three calls::
     sample = patchvid.generate(clip.frames, seed=1)          # a new (T, H, W, 3) uint8 video
     patchvid.write_video("sample.mp4", sample, clip.fps)
 
-Every task is here: ``generate``, ``retarget``, ``analogy``, ``collage``, ``inpaint`` (patch
-synthesis, one solver: :func:`patchvid.synthesis.problem.solve`), ``loop``, ``texture``,
-``cinemagraph`` and ``blend`` (the classic methods). Names load on first use, so that importing
+Every task is here: ``generate``, ``retarget``, ``analogy``, ``collage``, ``inpaint``, ``extend``
+and ``endless`` (patch synthesis, one solver: :func:`patchvid.synthesis.problem.solve`), ``loop``,
+``texture``, ``cinemagraph`` and ``blend`` (the classic methods). Names load on first use, so that importing
 patchvid (and ``patchvid --help``) does not import torch.
 """
 
@@ -37,6 +37,8 @@ _EXPORTS = {
     "analogy": "tasks.analogy",
     "collage": "tasks.analogy",
     "inpaint": "tasks.inpaint",
+    "extend": "tasks.extend",
+    "endless": "tasks.extend",
     "loop": "classic.loops",
     "texture": "classic.loops",
     "cinemagraph": "classic.loops",

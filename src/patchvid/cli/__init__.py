@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import PatchvidError
 
-_COMMANDS = ("generate", "edit", "loops", "evaluate")  # the sub-command modules, imported by build_parser
+_COMMANDS = ("generate", "extend", "edit", "loops", "evaluate")  # the sub-command modules, imported by build_parser
 
 
 def __getattr__(name: str):

@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "keep their shape and speed; the scenery gets more (or less) of itself.",
         "  patchvid retarget clip.mp4 -o wide.mp4 --width 480\n"
         "  patchvid retarget clip.mp4 -o long.mp4 --scale 2,1,1      # twice as long, same speed\n"
-        "  patchvid retarget photo.jpg -o square.png --size 300x300",
+        "  patchvid retarget photo.jpg -o square.png --size 300x300\n"
+        "  patchvid retarget clip.mp4 -o loop.mp4 --frames 50 --loop  # 50 frames that play in a loop",
     )
     p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
     _add_common(p)
@@ -46,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--size", type=frame_size, metavar="WxH", help="output width and height, e.g. 640x360")
     g.add_argument("--scale", type=scales, metavar="T,H,W",
                    help=f"output size relative to the input, per axis, each {scales.range}")
+    g.add_argument("--loop", action="store_true", help="make the output periodic in time: it plays seamlessly "
+                   "in a loop")
     add_method_arguments(p, retarget_settings())
     p.set_defaults(handler=run_retarget)
 
@@ -139,10 +142,13 @@ def run_retarget(args: argparse.Namespace) -> int:
     if video.is_image and size[0] not in (None, 1):
         fail("an image has one frame: --frames does not apply")
     target = None if args.scale is not None else tuple(size)
-    problem = prepare_retarget(video.frames, target, scale=args.scale, settings=settings)
+    if args.loop and video.is_image:
+        fail("an image has one frame: --loop applies to videos")
+    problem = prepare_retarget(video.frames, target, scale=args.scale, settings=settings, loop=args.loop)
     # a retarget in space keeps the input's timeline; one in time has the engine's
-    timeline = "same" if problem.output_shape[0] == video.shape[0] else "auto"
-    return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size}, settings, timeline)
+    timeline = "same" if problem.output_shape[0] == video.shape[0] and not args.loop else "auto"
+    return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size, "loop": args.loop},
+                  settings, timeline, loop=args.loop)
 
 
 def run_analogy(args: argparse.Namespace) -> int:
@@ -186,10 +192,11 @@ def run_inpaint(args: argparse.Namespace) -> int:
                   "same")
 
 
-def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings, timeline="auto") -> int:
+def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings, timeline="auto",
+           loop: bool = False) -> int:
     """The steps after preparing: check, solve, write (at ``lead``'s rate and image-ness, with its
-    sound on ``timeline``: see :meth:`~patchvid.cli.runner.Run.write`), record."""
+    sound on ``timeline``, looped with ``loop``: see :meth:`~patchvid.cli.runner.Run.write`), record."""
     run.check(problem)
-    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead, timeline=timeline)
+    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead, timeline=timeline, loop=loop)
     run.finish(options, settings)
     return 0

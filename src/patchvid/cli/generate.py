@@ -11,6 +11,8 @@ from .options import (
     add_run_arguments,
     add_scale_argument,
     command_parser,
+    duration,
+    frame_count,
     settings_from,
 )
 
@@ -27,7 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "rearranged in space and time. No training, no dataset.",
         "  patchvid generate --demo -o bunny.mp4 --samples 3\n"
         "  patchvid generate clip.mp4 -o out.mp4 --samples 4 --seed 7 --max-size 256 --end 13f\n"
-        "  patchvid generate photo.jpg -o variation.png --noise 3",
+        "  patchvid generate photo.jpg -o variation.png --noise 3\n"
+        "  patchvid generate clip.mp4 -o long.mp4 --duration 10m   # any length, in constant memory\n"
+        "  patchvid generate clip.mp4 -o loop.mp4 --loop            # plays seamlessly in a loop\n"
+        "  patchvid generate texture.png -o tile.png --tile x       # tiles side by side",
     )
     p.add_argument("input", nargs="?", help="video, GIF, folder of numbered frames, or image")
     p.add_argument(
@@ -39,6 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_arguments(p)
     add_output_arguments(p)
     add_scale_argument(add_run_arguments(p, samples=True))
+    g = p.add_argument_group("length, loops and tiles")
+    g.add_argument("--duration", type=duration,
+                   help="output length: seconds (30, 1:30, 10m, 1h) or frames (500f); longer than a window, it is "
+                   "made window by window in constant memory and written as it is made")
+    g.add_argument("--frames", type=frame_count, metavar="N", help="output length in frames (as --duration)")
+    g.add_argument("--window", type=frame_count, metavar="N",
+                   help="frames per window of a long output (default twice the input's length)")
+    g.add_argument("--loop", action="store_true",
+                   help="make each sample periodic in time: its last frame flows into its first")
+    g.add_argument("--tile", choices=("x", "y", "xy"),
+                   help="make each sample periodic in space: tiles side by side (x), stacked (y) or both")
     add_method_arguments(p)
     p.set_defaults(handler=run)
 
@@ -52,13 +68,33 @@ def run(args: argparse.Namespace) -> int:
         fail("give either INPUT or --demo")
     if args.demo:
         use_demo(args)
+    if args.duration is not None and args.frames is not None:
+        fail("give --duration or --frames, not both")
     run = Run(args, "generate", [args.input], numbered_outputs(args.output, args.samples))
     video = run.read(args.input)
-    problem = prepare_generate(video.frames, settings)
+    t = video.shape[0]
+    length = args.frames or (args.duration.to_frame(run.rate(video)) if args.duration is not None else None)
+    if length is not None:
+        if video.is_image:
+            fail("an image has one frame: --duration and --frames apply to videos")
+        if args.scale[0] != 1:
+            fail("give the length with --duration/--frames or --scale's first factor, not both")
+        settings = settings.replace(scale=(length / t, *settings.scale[1:]))
+    count = max(1, round(t * settings.scale[0]))
+    options = {"samples": args.samples, "demo": args.demo, "loop": args.loop, "tile": args.tile or ""}
+    window = args.window or 2 * t
+    if not video.is_image and not args.loop and count > window and settings.scale[1:] == (1.0, 1.0) and t > 1:
+        from .extend import stream_generate
+
+        run.check(prepare_generate(video.frames, settings.replace(scale=(window / t, 1.0, 1.0))))
+        stream_generate(run, args, video, settings.replace(scale=(1.0, 1.0, 1.0)), count, window)
+        run.finish(options | {"frames": count, "window_frames": window}, settings)
+        return 0
+    problem = prepare_generate(video.frames, settings, loop=args.loop, tile=args.tile or "")
     run.check(problem)
     for i, path in enumerate(run.outputs):
-        run.write(path, run.solve(problem, args.seed + i), like=video)
-    run.finish({"samples": args.samples, "demo": args.demo}, settings)
+        run.write(path, run.solve(problem, args.seed + i), like=video, loop=args.loop)
+    run.finish(options, settings)
     return 0
 
 

@@ -40,6 +40,27 @@ def parse_time(text: str) -> Time:
     return value
 
 
+def duration(text: str) -> Time:
+    """An argparse type: a length of time, as :func:`parse_time` reads it (``5``, ``5s``, ``1:30``,
+    ``50f``) or in minutes or hours (``10m``, ``1.5h``); more than zero.
+
+    Example:
+        >>> duration("10m").seconds, duration("50f").frame, duration("1:30").seconds
+        (600.0, 50, 90.0)
+    """
+    from ..media.times import Time
+
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*(m|min|h)", text.strip().lower())
+    value = Time(seconds=float(m.group(1)) * (3600 if m.group(2) == "h" else 60)) if m else parse_time(text)
+    amount = value.frame if value.frame is not None else value.seconds
+    if not math.isfinite(amount) or amount <= 0:
+        raise argparse.ArgumentTypeError(f"a duration must be more than zero, got {text!r}")
+    if amount > MAX_FRAMES:
+        raise argparse.ArgumentTypeError(f"a duration must be at most {MAX_FRAMES} seconds or {MAX_FRAMES}f, "
+                                         f"got {text!r}")
+    return value
+
+
 # ffmpeg's names for frame rates (libavutil/parseutils.c, video_rate_abbrs, read by av_parse_video_rate)
 FRAME_RATE_NAMES: dict[str, Fraction] = {
     "ntsc": Fraction(30000, 1001),

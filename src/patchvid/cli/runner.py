@@ -24,7 +24,7 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +37,7 @@ from ..frames import fit_size
 from ..media import (
     DEFAULT_FPS,
     Video,
+    VideoWriter,
     check_frames_fit,
     check_output,
     frame_range,
@@ -418,6 +419,83 @@ class Run:
         self.samples.append(sample)
         return frames
 
+    def solve_window(self, problem, seed: int, label: str) -> tuple[np.ndarray, list[int]]:
+        """One window of an output made window by window (:mod:`patchvid.tasks.extend`): solved with a
+        bar named ``label``; its seed and time go in the current sample's ``windows``. Returns the
+        frames and the source frame of each (a ``Solver``)."""
+        from ..synthesis.problem import solve
+
+        sources: list[int] = []
+
+        def on_level(r) -> None:
+            if r.source_frames is not None:
+                sources[:] = r.source_frames
+
+        if not self.samples or "output" in self.samples[-1]:
+            self.samples.append({"windows": []})
+        started = time.perf_counter()
+        work = solve_work(problem.plan)
+        with self.progress.bar(sum(work.values()), label) as bar:
+            frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
+        self.samples[-1].setdefault("windows", []).append(
+            {"seed": seed, "solved_frames": len(frames), "seconds": round(time.perf_counter() - started, 3)})
+        return frames, sources[: len(frames)]
+
+    def write_stream(
+        self,
+        path: Path,
+        pieces: Iterable[tuple[np.ndarray, Sequence[int] | None]],
+        like: Video | None,
+        count: int,
+    ) -> None:
+        """Write an output of ``count`` frames piece by piece as the pieces are made: ``(frames,
+        sources)`` pairs, ``sources`` the input frame each frame came from (its sound; ``None``: the
+        input's own frames in order, from the first). A video file gets each piece as it comes (memory
+        does not grow with the length) and is still put in place atomically; other outputs (GIF, PNG
+        frames, ``-``) are gathered and written by :meth:`write`."""
+        kind = output_kind(path)
+        if kind != "video" or str(path) == "-":
+            frames, timeline = [], []
+            for piece, sources in pieces:
+                frames.append(piece)
+                timeline += list(range(len(piece))) if sources is None else list(sources)
+            self.write(path, np.concatenate(frames), like, timeline=timeline)
+            return
+
+        rate = getattr(self.args, "fps", None) or (like.fps if like is not None else None)
+        out_rate = Fraction(rate).limit_denominator(1_000_000) if rate else DEFAULT_FPS
+        if rate is None:
+            self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
+        if not self.samples or "output" in self.samples[-1]:
+            self.samples.append({})
+        index, sample = len(self.samples) - 1, self.samples[-1]
+        options = self._carry(like, None, out_rate, False, sample, count, stream=True)
+        sound = options.pop("sound", None)
+        started, written = time.perf_counter(), 0
+        sheet: list[np.ndarray] = []
+        wanted = set(np.linspace(0, count - 1, min(6, count)).round().astype(int).tolist())
+        with VideoWriter(path, out_rate, **options) as writer:
+            for piece, sources in pieces:
+                if sound is not None:
+                    sound.add(range(written, written + len(piece)) if sources is None else sources)
+                writer.write(piece)
+                sheet += [piece[i - written] for i in sorted(wanted) if written <= i < written + len(piece)]
+                written += len(piece)
+        for note in writer.notes:
+            self.progress(f"note: {note}")
+        if sound is not None:
+            sample["sound"]["joins"] = sound.jumps
+        if self.sheet is not None:
+            self.sheet_rows.append(np.stack(sheet))
+        sample["output"] = str(path)
+        sample["output_fps"] = str(out_rate) if rate else None
+        sample["frames"] = written
+        sample.setdefault("seconds", round(time.perf_counter() - started, 3))
+        details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
+        details += [f"seed {sample['seed']}"] if "seed" in sample else []
+        details += [f"{written} frames", f"{time.perf_counter() - started:.1f}s"]
+        self.progress(f"wrote {path} ({', '.join(details)})")
+
     def start_sample(self, **fields) -> None:
         """Begin the record of an output that is not made by :meth:`solve` (a texture's seed)."""
         self.samples.append(fields)
@@ -472,11 +550,13 @@ class Run:
     def _no_audio(self) -> bool:
         return bool(getattr(self.args, "no_audio", False))
 
-    def _carry(self, like: Video | None, timeline, rate: Fraction, loop: bool, sample: dict, count: int) -> dict:
+    def _carry(self, like: Video | None, timeline, rate: Fraction, loop: bool, sample: dict, count: int,
+               stream: bool = False) -> dict:
         """What a video output carries from ``like``: colour, sound, tags, timecode, encoding; each
-        said once and put in the sample's record."""
+        said once and put in the sample's record. ``stream``: the output is written piece by piece,
+        its sound a :class:`~patchvid.media.soundtrack.StreamedSound` (also returned as ``"sound"``)."""
         from ..media.metadata import footage_tags
-        from ..media.soundtrack import soundtrack
+        from ..media.soundtrack import soundtrack, streamed_soundtrack
 
         options: dict = {"encoding": self.encoding, "colour": like.colour if like is not None else None}
         source = like.source if like is not None else None
@@ -488,7 +568,11 @@ class Run:
             else:
                 if not isinstance(timeline, str) and timeline is not None and len(timeline) != count:
                     timeline = None
-                sound = soundtrack(source, timeline, like.fps, rate, loop=loop)
+                if stream:
+                    sound = streamed_soundtrack(source, like.fps, rate)
+                    options["sound"] = sound.track
+                else:
+                    sound = soundtrack(source, timeline, like.fps, rate, loop=loop)
                 if sound.message:
                     self.progress(sound.message)
                 sample["sound"] = sound.record

@@ -633,9 +633,13 @@ class AudioEncode:
             return
         n = self.audio.samples.shape[0]
         stop = n if math.isinf(seconds) else min(n, round(Fraction(seconds) * self.audio.rate))
-        if stop <= self._fed:
-            return
-        chunk = np.ascontiguousarray(self.audio.samples[self._fed : stop], np.float32)
+        if stop > self._fed:
+            self._feed(container, self.audio.samples[self._fed : stop])
+
+    def _feed(self, container: av.container.OutputContainer, samples: np.ndarray) -> None:
+        """Resample and encode the next ``(N, C)`` samples (they start at sample ``_fed``)."""
+        stop = self._fed + samples.shape[0]
+        chunk = np.ascontiguousarray(samples, np.float32)
         frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout=_layout_for(self.audio).name)
         frame.sample_rate = self.audio.rate
         frame.pts = self._fed

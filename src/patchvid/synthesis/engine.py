@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .patches import fold_nnf, patch_grid, patches_touching, source_frames
+from .patches import fold_nnf_wrapped, pad_wrapped, patch_grid, patches_touching, source_frames
 from .patchmatch import PatchMatch, upsample_nnf
 from .resize import resize
 from .search import ExactSearch, Match, PatchSearch
@@ -40,7 +40,8 @@ EXACT_PAIRS_LIMIT = 10**6
 PARALLEL_VOXELS = 200_000
 
 Patch = tuple[int, int, int]
-__all__ = ["EngineSettings", "Guides", "Holes", "LevelReport", "level_threads", "search_per_level", "synthesize"]
+__all__ = ["EngineSettings", "Guides", "Holes", "Layout", "LevelReport", "level_threads", "search_per_level",
+           "synthesize"]
 
 
 @contextlib.contextmanager
@@ -102,11 +103,14 @@ class Holes:
 
     fill: list[torch.Tensor]
     known: list[torch.Tensor]
-    key_hole: list[torch.Tensor]
+    key_hole: list[torch.Tensor] | None = None
 
-    def allowed_keys(self, level: int, patch: Patch) -> torch.Tensor:
+    def allowed_keys(self, level: int, patch: Patch) -> torch.Tensor | None:
         """``(Tk', Hk', Wk') bool``: key patches that do not touch the hole at ``level``. Where the
-        hole leaves none (a coarse level of a large hole), patches whose centre is outside it."""
+        hole leaves none (a coarse level of a large hole), patches whose centre is outside it.
+        ``None`` (every key patch) when the key has no hole (an extension's key is another video)."""
+        if self.key_hole is None:
+            return None
         hole = self.key_hole[level]
         allowed = ~patches_touching(hole, patch)
         if not allowed.any():
@@ -116,6 +120,35 @@ class Holes:
         if not allowed.any():
             raise InputError(f"the hole leaves no key patch at a level of shape {tuple(hole.shape)}")
         return allowed
+
+
+@dataclass
+class Layout:
+    """How the output is laid out, beyond its size: parts in time, and axes it wraps around.
+
+    Attributes:
+        segments: per level, finest first, the frames of each consecutive part of the output (they
+            sum to the level's ``T``), e.g. ``(new, known)`` for a clip extended before its start.
+            Going to a finer level each part is resized on its own, so the cut between two parts
+            stays a cut at every level instead of a blend of both sides. ``None``: one part.
+        wrap: per axis ``(T, H, W)``, whether the output is periodic along it: patches span the
+            end and the start (a loop in time, a tileable texture in space), in the search, in the
+            vote and in the resize between levels.
+    """
+
+    segments: list[tuple[int, ...]] | None = None
+    wrap: tuple[bool, bool, bool] = (False, False, False)
+
+    def upsample(self, query: torch.Tensor, level: int, shape: tuple[int, int, int]) -> torch.Tensor:
+        """The coarser level's ``query`` ``(C, T, H, W)`` resized to ``level``'s ``shape``."""
+        if self.segments is None or len(self.segments[level]) == 1:
+            return resize(query, shape, wrap=self.wrap)
+        coarse, fine = self.segments[level + 1], self.segments[level]
+        if len(coarse) != len(fine) or sum(coarse) != query.shape[1] or sum(fine) != shape[0]:
+            raise InputError(f"layout segments {coarse} and {fine} do not match the levels' frames")
+        spatial = (False, *self.wrap[1:])
+        parts = torch.split(query, list(coarse), dim=1)
+        return torch.cat([resize(part, (n, *shape[1:]), wrap=spatial) for part, n in zip(parts, fine)], dim=1)
 
 
 @dataclass
@@ -165,6 +198,7 @@ def synthesize(
     guides: Guides | None = None,
     holes: Holes | None = None,
     on_round: Callable[[int, int, int], None] | None = None,
+    layout: Layout | None = None,
 ) -> torch.Tensor:
     """Run the coarse-to-fine synthesis.
 
@@ -183,11 +217,14 @@ def synthesize(
         holes: what to keep and which key patches to avoid (inpainting).
         on_round: called after each search-and-vote round as ``on_round(level, round, rounds)``
             (level 0 is the finest; ``round`` counts from 1), for progress within a level.
+        layout: parts in time and wrapped axes (extensions, loops, tiles); ``None``: neither.
 
     Returns:
         ``(C, *out_shapes[0])`` float32: the synthesized video.
     """
     keys = values if keys is None else keys
+    layout = layout or Layout()
+    wrap = layout.wrap
     coarsest = len(values) - 1
     query = _keep_known(initial, holes, coarsest)
     previous: tuple[torch.Tensor, tuple[int, int, int], Patch] | None = None  # coarser nnf, key grid, patch
@@ -201,13 +238,14 @@ def synthesize(
             if level == coarsest:
                 key_first = key_sharp
             else:
-                query = _keep_known(resize(query, out_shapes[level]), holes, level)
+                query = _keep_known(layout.upsample(query, level, out_shapes[level]), holes, level)
                 key_first = resize(keys[level + 1], tuple(key_sharp.shape[1:]))
             key_grid = patch_grid(key_sharp.shape[1:], patch)
-            extra = {} if holes is None else {"key_mask": holes.allowed_keys(level, patch)}
+            allowed = None if holes is None else holes.allowed_keys(level, patch)
+            extra = {} if allowed is None else {"key_mask": allowed}
             init = None
             if previous is not None:  # start from the coarser level's field, made finer
-                query_grid = patch_grid(query.shape[1:], patch)
+                query_grid = patch_grid(pad_wrapped(query[:1], patch, wrap).shape[1:], patch)
                 init = upsample_nnf(previous[0], previous[1], query_grid, key_grid, patch, coarse_patch=previous[2])
                 previous = None  # free the coarser field before the search allocates its own
             match: Match | None = None
@@ -219,13 +257,14 @@ def synthesize(
                     k_in = torch.cat((key, w * guides.key[level]))
                 else:
                     q_in, k_in = query, key
+                q_in = pad_wrapped(q_in, patch, wrap)
                 start = match.nnf if match is not None else init
                 match = init = None  # the search copies its start: drop ours before it allocates
                 match = search(
                     q_in, k_in, patch, alpha=settings.alpha, init=start, seed=level_seed(seed, level, it), **extra
                 )
                 del start, q_in, k_in
-                query = _keep_known(fold_nnf(value, match.nnf, patch, settings.vote), holes, level)
+                query = _keep_known(fold_nnf_wrapped(value, match.nnf, patch, settings.vote, wrap), holes, level)
                 if on_round is not None:
                     on_round(level, it + 1, rounds)
             del key_first

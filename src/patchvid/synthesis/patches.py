@@ -129,6 +129,47 @@ def fold_nnf(
     return _vote(proposals, shape, patch, vote, value.device, value.dtype, max_bytes)
 
 
+def pad_wrapped(video: torch.Tensor, patch: Patch, wrap: tuple[bool, bool, bool]) -> torch.Tensor:
+    """``video`` ``(C, T, H, W)`` with its first ``p - 1`` samples appended along each axis it wraps
+    around (``wrap`` per ``(T, H, W)``): the valid patches of the result are all the patches of the
+    periodic video, ``n`` corners along a wrapped axis of ``n`` samples, some spanning the wrap."""
+    for axis, (p, periodic) in enumerate(zip(patch, wrap), start=1):
+        if periodic and p > 1:
+            video = torch.cat((video, video.narrow(axis, 0, p - 1)), dim=axis)
+    return video
+
+
+def fold_nnf_wrapped(
+    value: torch.Tensor, nnf: torch.Tensor, patch: Patch, vote: str, wrap: tuple[bool, bool, bool]
+) -> torch.Tensor:
+    """:func:`fold_nnf` for a periodic output (the field of a :func:`pad_wrapped` query): along a
+    wrapped axis the field has one corner per output sample, and the patches spanning the wrap vote
+    for samples at both ends, so every sample gets the votes of all ``p`` patches covering it.
+
+    The field is extended by its first ``p - 1`` corners, folded as usual, and the ``n`` samples
+    that received all their votes are taken and rotated back into place, so the vote (median
+    included) is exactly the periodic one.
+
+    Example:
+        >>> value = torch.arange(5.0).view(1, 5, 1, 1)
+        >>> nnf = torch.zeros(4, 1, 1, 3, dtype=torch.int64)
+        >>> nnf[:, 0, 0, 0] = torch.tensor([0, 1, 2, 0])  # the last patch spans the wrap
+        >>> fold_nnf_wrapped(value, nnf, (2, 1, 1), "mean", (True, False, False)).flatten().tolist()
+        [0.5, 1.0, 2.0, 1.5]
+    """
+    if not any(w and p > 1 for p, w in zip(patch, wrap)):
+        return fold_nnf(value, nnf, patch, vote)
+    sizes = nnf.shape[:3]
+    for axis, (p, periodic) in enumerate(zip(patch, wrap)):
+        if periodic and p > 1:
+            nnf = torch.cat((nnf, nnf.narrow(axis, 0, p - 1)), dim=axis)
+    out = fold_nnf(value, nnf, patch, vote)
+    for axis, (p, periodic, n) in enumerate(zip(patch, wrap, sizes), start=1):
+        if periodic and p > 1:
+            out = out.narrow(axis, p - 1, n).roll(p - 1, dims=axis)
+    return out.contiguous()
+
+
 def source_frames(nnf: torch.Tensor, patch: Patch, frames: int) -> list[int]:
     """For each output frame, the source frame most of its pixels are copied from.
 

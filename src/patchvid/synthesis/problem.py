@@ -24,7 +24,7 @@ import torch
 
 from ..errors import InputError
 from ..frames import to_frames
-from .engine import Guides, Holes, LevelReport, level_threads, search_per_level, synthesize
+from .engine import Guides, Holes, Layout, LevelReport, level_threads, search_per_level, synthesize
 from .planning import Plan
 from .pyramid import build_pyramid
 
@@ -44,7 +44,8 @@ class Problem:
         noise: standard deviation of the Gaussian noise added to ``initial`` (0: none).
         noise_where: ``(1, *plan.levels.output[-1])`` weight of that noise per voxel; ``None``: 1.
         guides: extra channels that steer the search only (analogies).
-        holes: what to keep and which key patches to avoid (inpainting).
+        holes: what to keep and which key patches to avoid (inpainting, extension).
+        layout: parts in time and wrapped axes (extension, loops, tiles).
         finish: applied to the ``(T, H, W, 3) uint8`` result (inpainting pastes the input back
             outside the mask, exactly).
         frames: keep only the first ``frames`` frames (a structure shorter than a patch is
@@ -60,6 +61,7 @@ class Problem:
     noise_where: torch.Tensor | None = None
     guides: Guides | None = None
     holes: Holes | None = None
+    layout: Layout | None = None
     finish: Callable[[np.ndarray], np.ndarray] | None = None
     frames: int | None = None
     image: bool = False
@@ -109,6 +111,7 @@ def solve(
         guides=problem.guides,
         holes=problem.holes,
         on_round=on_round,
+        layout=problem.layout,
     )
     frames = to_frames(result)
     if problem.frames is not None:

@@ -29,11 +29,12 @@ def cubic(x: torch.Tensor, a: float = -0.5) -> torch.Tensor:
 
 
 @lru_cache(maxsize=256)
-def resize_matrix(n_in: int, n_out: int, antialias: bool = True) -> torch.Tensor:
+def resize_matrix(n_in: int, n_out: int, antialias: bool = True, periodic: bool = False) -> torch.Tensor:
     """``(n_out, n_in) float64`` matrix that resamples a signal of ``n_in`` samples to ``n_out``.
 
     Samples are pixel centres: output sample ``i`` sits at input coordinate
-    ``(i + 0.5) * n_in / n_out - 0.5``. Rows sum to 1.
+    ``(i + 0.5) * n_in / n_out - 0.5``. Rows sum to 1. ``periodic``: the signal is one period of a
+    repeating one (a loop's time), so taps past an end wrap around instead of repeating the edge.
     """
     if n_in < 1 or n_out < 1:
         raise InputError(f"cannot resize {n_in} samples to {n_out}")
@@ -47,28 +48,32 @@ def resize_matrix(n_in: int, n_out: int, antialias: bool = True) -> torch.Tensor
     weights = cubic((taps - centres[:, None]) / stretch)
     weights = weights / weights.sum(1, keepdim=True)
     matrix = torch.zeros(n_out, n_in, dtype=torch.float64)
-    matrix.scatter_add_(1, taps.clamp(0, n_in - 1).long(), weights)
+    index = taps.long() % n_in if periodic else taps.clamp(0, n_in - 1).long()
+    matrix.scatter_add_(1, index, weights)
     return matrix
 
 
-def resize(video: torch.Tensor, size: Shape3, antialias: bool = True) -> torch.Tensor:
+def resize(
+    video: torch.Tensor, size: Shape3, antialias: bool = True, wrap: tuple[bool, bool, bool] = (False, False, False)
+) -> torch.Tensor:
     """Resize a video in time and space.
 
     Args:
         video: ``(C, T, H, W)`` float tensor (any device).
         size: target ``(T, H, W)``.
         antialias: low-pass filter when shrinking (the pyramid needs it; upsampling ignores it).
+        wrap: per axis ``(T, H, W)``, whether the video is periodic along it (a loop, a tile).
 
     Returns:
         ``(C, *size)``, same dtype and device. Values may overshoot the input's range slightly, as
         cubic interpolation does.
     """
     out = video
-    for axis, n_out in zip((1, 2, 3), size):
+    for axis, n_out, periodic in zip((1, 2, 3), size, wrap):
         n_in = out.shape[axis]
         if n_in == n_out:
             continue
-        m = resize_matrix(n_in, int(n_out), antialias).to(device=out.device, dtype=out.dtype)
+        m = resize_matrix(n_in, int(n_out), antialias, bool(periodic)).to(device=out.device, dtype=out.dtype)
         out = torch.movedim(torch.tensordot(m, out, dims=([1], [axis])), 0, axis)
     return out.contiguous()
 

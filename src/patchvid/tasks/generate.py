@@ -7,25 +7,58 @@ input's patches, level by level. Different seeds give different noise and so dif
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import InputError
 from ..frames import as_video, to_tensor
-from ..synthesis.engine import LevelReport
+from ..synthesis.engine import Layout, LevelReport
 from ..synthesis.planning import plan
 from ..synthesis.problem import Problem, input_pyramid, solve
 from ..synthesis.resize import resize
 from ..synthesis.settings import GenerateSettings
 
+TILES = ("", "x", "y", "xy")
 
-def prepare_generate(frames: np.ndarray, settings: GenerateSettings) -> Problem:
+
+def wrap_axes(loop: bool = False, tile: str = "") -> tuple[bool, bool, bool]:
+    """The ``(T, H, W)`` axes an output wraps around: time for a ``loop``, width and/or height for a
+    ``tile`` of ``"x"``, ``"y"`` or ``"xy"``."""
+    if tile not in TILES:
+        raise InputError(f"tile must be one of 'x', 'y', 'xy' (or '' for none), got {tile!r}")
+    return (bool(loop), "y" in tile, "x" in tile)
+
+
+def loop_settings(settings: GenerateSettings, frames: int) -> GenerateSettings:
+    """``settings`` for a loop of an input of ``frames`` frames: every level keeps all the frames.
+    A loop's period is set at the coarsest level, and with the default 3 frames there (one patch)
+    the only periodic solutions are a still or a single cycle: at 26x54x96, ballet's loops moved at
+    0.18x the input's speed with 3 coarsest frames and 1.48x with 26; waterfall's 0.79x and 1.09x
+    (/tmp measurements of issue 15, see BENCHMARKS.md "Time without limits")."""
+    return dataclasses.replace(settings, coarsest_frames=max(settings.coarsest_frames, frames))
+
+
+def prepare_generate(frames: np.ndarray, settings: GenerateSettings, *, loop: bool = False, tile: str = "") -> Problem:
     """The generation problem of ``frames`` ``(T, H, W, 3)`` or ``(H, W, 3) uint8``: the output is
-    ``settings.scale`` times the input, and ``settings.noise`` is added to the coarsest guess."""
+    ``settings.scale`` times the input, and ``settings.noise`` is added to the coarsest guess.
+    ``loop``: the output is periodic in time (patches wrap from its last frame to its first at every
+    level, so it plays seamlessly in a loop); ``tile``: periodic in width ``"x"``, height ``"y"`` or
+    both (a texture that tiles)."""
     video, image = as_video(frames)
+    wrap = wrap_axes(loop, tile)
+    if loop and (image or video.shape[0] < 2):
+        raise InputError("a loop needs a video of at least 2 frames")
+    if loop:
+        settings = loop_settings(settings, video.shape[0])
     p = plan(video.shape[:3], settings)
+    if loop and p.output_shape[0] < p.patch[0]:
+        raise InputError(f"a loop needs at least {p.patch[0]} frames (a patch's)")
     values = input_pyramid(to_tensor(video, p.device), p)
-    return Problem(p, values, resize(values[-1], p.levels.output[-1]), noise=settings.noise, image=image)
+    layout = Layout(wrap=wrap) if any(wrap) else None
+    return Problem(p, values, resize(values[-1], p.levels.output[-1]), noise=settings.noise, image=image,
+                   layout=layout)
 
 
 def generate(
@@ -33,6 +66,9 @@ def generate(
     seed: int = 0,
     settings: GenerateSettings | None = None,
     on_level: Callable[[LevelReport], None] | None = None,
+    *,
+    loop: bool = False,
+    tile: str = "",
     **overrides,
 ) -> np.ndarray:
     """Make one new sample that looks like ``frames``.
@@ -44,6 +80,9 @@ def generate(
             ``overrides`` replace fields of it or of its engine by name, e.g.
             ``generate(frames, seed=3, noise=1.0, scale=(0.5, 1, 1), iterations=3)``.
         on_level: called after each pyramid level with a :class:`~patchvid.synthesis.engine.LevelReport`.
+        loop: make the sample periodic in time: played in a loop, its last frame flows into its
+            first like any two consecutive frames.
+        tile: make it periodic in space: ``"x"`` (tiles side by side), ``"y"``, or ``"xy"``.
 
     Returns:
         ``(T', H', W', 3) uint8`` (``(H', W', 3)`` for an image input), ``T' = round(T * scale[0])``
@@ -56,4 +95,4 @@ def generate(
         >>> patchvid.write_video("sample.mp4", sample, clip.fps)  # doctest: +SKIP
     """
     settings = (settings or GenerateSettings()).replace(**overrides)
-    return solve(prepare_generate(frames, settings), seed, on_level)
+    return solve(prepare_generate(frames, settings, loop=loop, tile=tile), seed, on_level)

@@ -56,16 +56,17 @@ def prepare_retarget(
     *,
     scale: tuple[float, float, float] | None = None,
     settings: GenerateSettings | None = None,
+    loop: bool = False,
 ) -> Problem:
     """The retargeting problem: generation without noise (by default) at ``size`` or ``scale``
-    (one of them; see :func:`retarget`)."""
+    (one of them; see :func:`retarget`); ``loop``: periodic in time."""
     if (size is None) == (scale is None):
         raise InputError("give the output size or the scale (one of them)")
     video, image = as_video(frames)
     if size is not None:
         size = (None, *size[1:]) if image else size
         scale = output_scale(video.shape[:3], size)
-    problem = prepare_generate(frames, (settings or retarget_settings()).replace(scale=scale))
+    problem = prepare_generate(frames, (settings or retarget_settings()).replace(scale=scale), loop=loop)
     if size is not None:
         check_output_size(size, problem.plan.output_shape)
     return problem
@@ -79,6 +80,7 @@ def retarget(
     seed: int = 0,
     settings: GenerateSettings | None = None,
     on_level: Callable[[LevelReport], None] | None = None,
+    loop: bool = False,
     **overrides,
 ) -> np.ndarray:
     """Resize ``frames`` to a new size or length by rebuilding it from its own patches.
@@ -92,6 +94,7 @@ def retarget(
         settings: starting settings (default :func:`~patchvid.tasks.settings.retarget_settings`);
             ``overrides`` replace fields by name.
         on_level: progress callback per pyramid level.
+        loop: make the output periodic in time (it plays seamlessly in a loop).
 
     Returns:
         ``(T', H', W', 3) uint8`` (``(H', W', 3)`` for an image).
@@ -100,4 +103,4 @@ def retarget(
         >>> wide = retarget(frames, (None, None, 2 * frames.shape[2]))  # doctest: +SKIP
     """
     settings = (settings or retarget_settings()).replace(**overrides)
-    return solve(prepare_retarget(frames, size, scale=scale, settings=settings), seed, on_level)
+    return solve(prepare_retarget(frames, size, scale=scale, settings=settings, loop=loop), seed, on_level)
