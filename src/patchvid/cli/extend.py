@@ -24,7 +24,7 @@ from .options import (
 
 # the least an output takes on disk per pixel of each frame, to refuse at once what cannot fit (an
 # H.264 file of smooth generated footage at the default CRF took 0.03-0.3 bytes per pixel; PNG 1-2)
-DISK_BYTES_PER_PIXEL = {"video": 0.01, "gif": 0.1, "frames": 0.5, "image": 0.5}
+DISK_BYTES_PER_PIXEL = {"video": 0.01, "gif": 0.1, "folder": 0.5, "image": 0.5}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -173,5 +173,6 @@ def check_disk(outputs: list[Path], frames: int, height: int, width: int) -> Non
             folder = folder.parent
         free = shutil.disk_usage(folder).free
         if least > free:
-            fail(f"{frames} frames of {width}x{height} need at least {least / 2**30:.1f} GiB on disk as {kind} "
+            what = "PNG frames" if kind == "folder" else kind
+            fail(f"{frames} frames of {width}x{height} need at least {least / 2**30:.1f} GiB on disk as {what} "
                  f"but {folder} has {free / 2**30:.1f} GiB free; ask for a shorter output")
