@@ -40,8 +40,10 @@ Solver = Callable[[Problem, int], tuple[np.ndarray, list[int]]]
 
 
 def extend_settings(**overrides) -> GenerateSettings:
-    """The settings an extension starts from: generation's (its noise makes seeds give different
-    continuations)."""
+    """The settings an extension starts from: generation's. Its noise goes into the new frames at
+    the coarsest level; how different seeds' continuations are depends on the clip (on a still
+    textured background with one moving square they differed by 6 grey levels, on a smooth one by
+    0.1: the kept frames decide; BENCHMARKS.md has real clips)."""
     return GenerateSettings().replace(**overrides)
 
 
@@ -83,9 +85,7 @@ def prepare_extension(
     video, image = as_video(frames)
     if image or video.shape[0] < 2:
         raise InputError("extending needs a video of at least 2 frames: an image has no motion to continue")
-    for name, n in (("before", before), ("after", after)):
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise InputError(f"{name} must be a whole number of frames >= 0, got {n!r}")
+    _check_counts(before=before, after=after)
     if before + after == 0 and not loop:
         raise InputError("nothing to add: give a number of new frames before or after")
     kept, _ = as_video(video if known is None else known, "known", image=False)
@@ -127,6 +127,13 @@ def prepare_extension(
 
     return Problem(p, values, initial, noise=settings.noise, noise_where=fill[-1], holes=holes, layout=layout,
                    finish=paste_known)
+
+
+def _check_counts(**counts) -> None:
+    """Refuse a number of new frames that is not a whole number >= 0, naming it."""
+    for name, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise InputError(f"{name} must be a whole number of frames >= 0, got {n!r}")
 
 
 def _level_segments(
@@ -230,6 +237,8 @@ def extension_blocks(
     t = video.shape[0]
     window = 2 * t if window is None else window
     context = t if context is None else context
+    if count is not None:
+        _check_counts(count=count)
     if window < 1 or context < 1:
         raise InputError(f"window and context must be at least 1 frame, got {window} and {context}")
     made, sources = first if first is not None else (video, list(range(t)))
@@ -284,6 +293,7 @@ def extend(
         >>> longer = extend(clip, after=50, seed=1)  # doctest: +SKIP
     """
     video, _ = as_video(frames)
+    _check_counts(before=before, after=after)
     settings = (settings or extend_settings()).replace(**overrides)
     if loop:
         return solve(prepare_extension(video, before=before, after=after, loop=True, settings=settings), seed)
