@@ -29,6 +29,7 @@ BASE = {
     "cinemagraph": ["in.mp4", "--mask", "m.png", "-o", "o.gif"],
     "blend": ["s.mp4", "t.mp4", "--mask", "m.png", "-o", "o.mp4"],
     "evaluate": ["in.mp4", "s.mp4"],
+    "extend": ["in.mp4", "-o", "o.mp4"],
 }
 
 NON_FINITE = ["nan", "inf", "-inf", "NaN", "Infinity"]
@@ -54,6 +55,9 @@ SAMPLES = whole(["0"], ["10001"], ["1", "10000"], "from 1 to 10000")
 # times: parse_time's own messages (forms, not ranges) for what is not a time; at most 10000000 s or frames
 TIME = (["nan", "inf", "-inf", "-1", "1e308", "1e3", "99999999999999999999999", "10000001", "10000001f"],
         ["0", "12f", "10000000", "10000000f", "1:02.5"], "")
+# lengths: more than zero, also in minutes or hours
+DURATION = (["nan", "inf", "-inf", "-1", "0", "0f", "0m", "1e308", "10000001", "10000001f", "200000m", "nanm"],
+            ["1f", "12f", "0.5", "10m", "1.5h", "10000000", "10000000f", "1:02.5"], "")
 
 INPUT = {"--max-size": whole(["0"], ["100001"], ["1", "100000", "auto"], "'auto' or a whole number from 1 to 100000")}
 TIMES = {"--start": TIME, "--end": TIME}
@@ -85,7 +89,10 @@ LOOP = {
     "--analysis-size": PIXELS,
 }
 OPTIONS = {
-    "generate": {**INPUT, **TIMES, **ENCODING, **RUN, "--samples": SAMPLES, **SCALE, **METHOD},
+    "generate": {**INPUT, **TIMES, **ENCODING, **RUN, "--samples": SAMPLES, **SCALE, **METHOD,
+                 "--duration": DURATION, "--frames": FRAMES, "--window": FRAMES},
+    "extend": {**INPUT, **TIMES, **ENCODING, **RUN, "--samples": SAMPLES, **METHOD,
+               "--after": DURATION, "--before": DURATION, "--window": FRAMES},
     "retarget": {
         **INPUT, **TIMES, **ENCODING, **RUN, **SCALE, **METHOD,
         "--width": PIXELS, "--height": PIXELS, "--frames": FRAMES,
