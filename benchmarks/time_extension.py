@@ -27,7 +27,7 @@ cost of long outputs, on real footage.
 
 Prints Markdown tables; writes JSON (``--json``).
 
-    nice python benchmarks/time_extension.py                       # everything (about 30 min on 2 cores)
+    nice python benchmarks/time_extension.py                       # everything (about 25 min on 2 shared cores)
     python benchmarks/time_extension.py --clips ballet bunny --seeds 1 --parts seams
     python benchmarks/time_extension.py --parts scaling --lengths 52,104,208,416 --runs 3
 """
@@ -483,9 +483,9 @@ def main() -> int:
     parser.add_argument("--sheet-clips", nargs="*", default=["ballet", "waterfall", "bunny"])
     parser.add_argument("--scale-input", type=ints, default=[13, 64, 26],
                         help="frames,max size,window of the scaling runs (default 13,64,26)")
-    parser.add_argument("--lengths", type=ints, default=[52, 104, 208], help="output frames, windowed")
-    parser.add_argument("--one-problem", type=ints, default=[104], help="output frames as one problem (--window N)")
-    parser.add_argument("--runs", type=int, default=1, help="runs per scaling length (median; default 1)")
+    parser.add_argument("--lengths", type=ints, default=[52, 104, 208, 416], help="output frames, windowed")
+    parser.add_argument("--one-problem", type=ints, default=[104, 208], help="output frames, one problem (--window N)")
+    parser.add_argument("--runs", type=int, default=2, help="runs per scaling length (median; default 2)")
     parser.add_argument("--parts", default="seams,scaling", help="comma-separated: seams, scaling")
     parser.add_argument("--sheet", type=Path, default=common.ROOT / "docs" / "extend_junctions.png")
     parser.add_argument("--plot", type=Path, default=common.ROOT / "docs" / "extend_scaling.png")

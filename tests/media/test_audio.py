@@ -280,3 +280,27 @@ def test_surround_copy_and_encode(tmp_path):
     assert mux_with(encoded, "mp4", AudioEncode(whole), 2 * FPS)
     info = probe_audio(encoded)
     assert (info.channels, info.layout) == (6, "5.1")
+
+
+@pytest.mark.parametrize("block", [1, 5, 17])
+def test_streamed_sound_is_the_whole_rebuild(block):
+    """Sound rebuilt block by block (an output written as it is made) is, sample for sample, the
+    sound rebuilt from the whole timeline at once: jumps at block joins are crossfaded alike."""
+    from patchvid.media.soundtrack import CROSSFADE, StreamedSound
+
+    rate = 8000
+    t = np.arange(rate * 2) / rate
+    audio = Audio(np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 330 * t)], 1).astype(np.float32),
+                  rate, "stereo")
+    rng = np.random.default_rng(0)
+    order: list[int] = []
+    while len(order) < 60:
+        start = int(rng.integers(0, 40))
+        order += list(range(start, start + int(rng.integers(1, 9))))
+    order = order[:60]
+    whole = follow_frames(audio, order, Fraction(25), Fraction(25), crossfade=CROSSFADE).samples
+    streamed = StreamedSound(audio, Fraction(25), Fraction(25))
+    for a in range(0, len(order), block):
+        streamed.add(order[a : a + block])
+    streamed.add([], last=True)
+    assert np.array_equal(streamed.audio.samples, whole)  # nothing encoded yet, so nothing dropped
