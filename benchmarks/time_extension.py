@@ -2,7 +2,7 @@
 cost of long outputs, on real footage.
 
 1. **Seams.** For each clip (26 frames at ``--max-size`` 128 of ``../shared/data/videos`` and Big
-   Buck Bunny from 2 s) and seed: ``extend(after=T)``, ``extend(before=T)`` and
+   Buck Bunny from 2 s) and seed: ``extend(after=N)``, ``extend(before=N)`` (``--new``, default T) and
    ``generate(loop=True)``, against baselines: the input followed by an independent ``generate``
    sample (a plain cut), the input restarted (its last frame, then its first), and the input
    crossfaded into that sample over 3 frames. A junction's **seam ratio** is the mean absolute
@@ -10,7 +10,7 @@ cost of long outputs, on real footage.
    difference (grey levels over grey levels: 1 looks like an ordinary step); the input's own
    min–max of that ratio is its range. For the crossfade, the largest ratio of the steps in and
    around the fade.
-2. **The new frames.** Of ``extend(after=T)``: coherence and completeness against the input
+2. **The new frames.** Of ``extend(after=N)``: coherence and completeness against the input
    (:func:`patchvid.evaluation.metrics.coherence`, ``completeness``: nearest-patch RMS, grey levels,
    ``--count`` patches), the **temporal ratio** (median consecutive-frame mean absolute difference
    of the new frames over the input's: the motion kept; goal 0.9–1.1) and how close each new frame
@@ -143,24 +143,25 @@ def seams_part(args) -> dict:
               f"{r['range'][0]:.2f}–{r['range'][1]:.2f}", file=sys.stderr, flush=True)
         for seed in seeds:
             s: dict = {"seconds": {}}
-            after = timed(s, "extend after", extend, clip, after=t, seed=seed)
-            before = timed(s, "extend before", extend, clip, before=t, seed=seed)
+            n = args.new or t  # new frames on each side
+            after = timed(s, "extend after", extend, clip, after=n, seed=seed)
+            before = timed(s, "extend before", extend, clip, before=n, seed=seed)
             loop = timed(s, "generate loop", generate, clip, seed=seed, loop=True)
             sample = timed(s, "generate", generate, clip, seed=seed)
-            s["kept_exact"] = bool(np.array_equal(after[:t], clip) and np.array_equal(before[t:], clip))
+            s["kept_exact"] = bool(np.array_equal(after[:t], clip) and np.array_equal(before[n:], clip))
             fade = crossfade(clip, sample)
             a_steps, b_steps, l_steps = steps(after) / step, steps(before) / step, steps(loop) / step
             s["after"] = float(a_steps[t - 1])  # frame t-1 (last kept) -> t (first new)
             s["after_near"] = float(a_steps[t - 4 : t + 3].max())  # the 3 steps either side
-            s["before"] = float(b_steps[t - 1])  # frame t-1 (last new) -> t (first kept)
-            s["before_near"] = float(b_steps[t - 4 : t + 3].max())
+            s["before"] = float(b_steps[n - 1])  # frame n-1 (last new) -> n (first kept)
+            s["before_near"] = float(b_steps[max(0, n - 4) : n + 3].max())
             s["loop"] = mad(loop[-1], loop[0]) / step
             s["loop_rms"] = float(seam_ratio(loop, clip))
             s["cut"] = mad(clip[-1], sample[0]) / step
             s["crossfade"] = float((steps(fade[t - FADE - 1 : t + 1]) / step).max())  # into, through, out of the fade
             new = after[t:]
             s["temporal"] = {"after": float(np.median(steps(new)) / step),
-                             "before": float(np.median(steps(before[:t])) / step),
+                             "before": float(np.median(steps(before[:n])) / step),
                              "loop": float(np.median(l_steps)), "generate": float(np.median(steps(sample)) / step)}
             s["nearest_frame"] = {"after": nearest_frame(new, clip) / step,
                                   "generate": nearest_frame(sample, clip) / step}
@@ -173,7 +174,7 @@ def seams_part(args) -> dict:
                 s["seconds"]["scoring"] = w.seconds
             r["seeds"][seed] = s
             if seed == 0 and name in args.sheet_clips:
-                results["sheet"][name] = {"after": after[t - 3 : t + 3], "before": before[t - 3 : t + 3],
+                results["sheet"][name] = {"after": after[t - 3 : t + 3], "before": before[n - 3 : n + 3],
                                           "loop": np.concatenate((loop[-3:], loop[:3])),
                                           "ratios": (s["after"], s["before"], s["loop"])}
             if name == args.diversity_clip and seed == 0:
@@ -190,7 +191,7 @@ def seams_part(args) -> dict:
         clip = d["clip"]
         t = len(clip)
         for seed in range(len(d["after"]), 3):  # K = 3 even with fewer seeds above
-            d["after"].append(extend(clip, after=t, seed=seed)[t:])
+            d["after"].append(extend(clip, after=args.new or t, seed=seed)[t:])
             d["generate"].append(generate(clip, seed=seed))
         n = 5
         results["diversity"] = {
@@ -240,7 +241,7 @@ def print_seams(results: dict, args) -> None:
           + ("yes" if all(s["kept_exact"] for s in every) else "NO: " + ", ".join(
               f"{n} seed {k}" for n, r in clips.items() for k, s in r["seeds"].items() if not s["kept_exact"])))
 
-    print(f"\n### The new frames of `extend(after={clips[next(iter(clips))]['shape'][0]})` against a plain "
+    print(f"\n### The new frames of `extend(after={args.new or clips[next(iter(clips))]['shape'][0]})` against a plain "
           f"`generate` sample (temporal ratio: {label}; coherence and completeness: seed 0, {args.count} patches)\n")
     common.print_header("clip", "coherence: new / sample", "completeness: new / sample",
                         "temporal ratio after", "before", "loop", "generate",
@@ -476,6 +477,8 @@ def main() -> int:
     parser.add_argument("--clips", nargs="*", default=CLIPS, help="clips of ../shared/data and 'bunny'")
     parser.add_argument("--frames", type=int, default=26, help="frames of each clip (default 26)")
     parser.add_argument("--max-size", type=int, default=128, help="longer side of the clips (default 128)")
+    parser.add_argument("--new", type=int, default=0,
+                        help="new frames before and after (default 0: as many as the clip has)")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per clip: 0..N-1 (default 2)")
     parser.add_argument("--count", type=int, default=512,
                         help="patches per coherence/completeness (seed 0; 0: skip; default 512)")
@@ -493,8 +496,10 @@ def main() -> int:
                         default=Path(tempfile.gettempdir()) / "patchvid-bench" / "time_extension.json")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    if parts - {"seams", "scaling"} or args.seeds < 1 or args.frames < 8 or len(args.scale_input) != 3:
-        parser.error("--parts from seams,scaling; --seeds >= 1; --frames >= 8; --scale-input T,SIZE,WINDOW")
+    bad_new = args.new < 0 or 0 < args.new < 3
+    if parts - {"seams", "scaling"} or args.seeds < 1 or args.frames < 8 or len(args.scale_input) != 3 or bad_new:
+        parser.error("--parts from seams,scaling; --seeds >= 1; --frames >= 8; --new 0 or >= 3; "
+                     "--scale-input T,SIZE,WINDOW")
 
     machine = common.machine_line()
     command = " ".join(["python", *sys.argv])

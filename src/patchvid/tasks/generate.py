@@ -36,7 +36,8 @@ def loop_settings(settings: GenerateSettings, frames: int) -> GenerateSettings:
     A loop's period is set at the coarsest level, and with the default 3 frames there (one patch)
     the only periodic solutions are a still or a single cycle: at 26x54x96, ballet's loops moved at
     0.18x the input's speed with 3 coarsest frames and 1.48x with 26; waterfall's 0.79x and 1.09x
-    (/tmp measurements of issue 15, see BENCHMARKS.md "Time without limits")."""
+    (/tmp measurements of issue 15; BENCHMARKS.md, "Time without limits (issue 15)", has the
+    benchmark on 7 clips)."""
     return dataclasses.replace(settings, coarsest_frames=max(settings.coarsest_frames, frames))
 
 
