@@ -397,25 +397,11 @@ class Run:
 
     def solve(self, problem, seed: int) -> np.ndarray:
         """Solve ``problem`` with ``seed``, a progress line per level; the frames it returns."""
-        from ..synthesis.problem import solve
-
-        levels: list[dict] = []
-        i = len(self.samples)
-        which = f"sample {i + 1}/{len(self.outputs)}" if len(self.outputs) > 1 else ""
-
-        def on_level(r) -> None:
-            levels.append({k: v for k, v in dataclasses.asdict(r).items() if k != "source_frames"})
-            if r.source_frames is not None:
-                timeline[:] = r.source_frames
-
-        timeline: list[int] = []
-        started = time.perf_counter()
-        work = solve_work(problem.plan)
-        with self.progress.bar(sum(work.values()), which or "solving") as bar:
-            frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
-        sample = {"seed": seed, "seconds": round(time.perf_counter() - started, 3), "levels": levels}
+        which = f"sample {len(self.samples) + 1}/{len(self.outputs)}" if len(self.outputs) > 1 else ""
+        frames, sources, levels, seconds = self._solve_with_bar(problem, seed, which or "solving")
+        sample = {"seed": seed, "seconds": seconds, "levels": levels}
         if not problem.image:
-            sample["source_frames"] = timeline[: len(frames)]
+            sample["source_frames"] = sources
         self.samples.append(sample)
         return frames
 
@@ -423,23 +409,53 @@ class Run:
         """One window of an output made window by window (:mod:`patchvid.tasks.extend`): solved with a
         bar named ``label``; its seed and time go in the current sample's ``windows``. Returns the
         frames and the source frame of each (a ``Solver``)."""
+        frames, sources, _, seconds = self._solve_with_bar(problem, seed, label)
+        _, sample = self._current_sample()
+        sample.setdefault("windows", []).append({"seed": seed, "solved_frames": len(frames), "seconds": seconds})
+        return frames, sources
+
+    def _solve_with_bar(self, problem, seed: int, label: str) -> tuple[np.ndarray, list[int], list[dict], float]:
+        """``problem`` solved with a progress bar named ``label``: the frames, the source frame of
+        each, the levels' reports and the seconds taken."""
         from ..synthesis.problem import solve
 
+        levels: list[dict] = []
         sources: list[int] = []
 
         def on_level(r) -> None:
+            levels.append({k: v for k, v in dataclasses.asdict(r).items() if k != "source_frames"})
             if r.source_frames is not None:
                 sources[:] = r.source_frames
 
-        if not self.samples or "output" in self.samples[-1]:
-            self.samples.append({"windows": []})
         started = time.perf_counter()
         work = solve_work(problem.plan)
         with self.progress.bar(sum(work.values()), label) as bar:
             frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
-        self.samples[-1].setdefault("windows", []).append(
-            {"seed": seed, "solved_frames": len(frames), "seconds": round(time.perf_counter() - started, 3)})
-        return frames, sources[: len(frames)]
+        return frames, sources[: len(frames)], levels, round(time.perf_counter() - started, 3)
+
+    def _current_sample(self) -> tuple[int, dict]:
+        """The record of the output being made, begun here unless :meth:`solve`, :meth:`solve_window`
+        or :meth:`start_sample` began it; and its index."""
+        if not self.samples or "output" in self.samples[-1]:
+            self.samples.append({})
+        return len(self.samples) - 1, self.samples[-1]
+
+    def _output_rate(self, like: Video | None, fps: Fraction | None = None, note: bool = True) -> tuple:
+        """The rate asked for (``fps``, else ``--fps``, else ``like``'s; ``None``: none known, with a note
+        if ``note``) and the exact rate written (25 fps when none is known)."""
+        rate = fps or getattr(self.args, "fps", None) or (like.fps if like is not None else None)
+        if rate is None and note:
+            self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
+        return rate, Fraction(rate).limit_denominator(1_000_000) if rate else DEFAULT_FPS
+
+    def _wrote(self, path: Path, index: int, sample: dict, rate, out_rate: Fraction, details: list[str]) -> None:
+        """Record that ``path`` was written and say so, with the sample's number, seed and ``details``."""
+        sample["output"] = str(path)
+        sample["output_fps"] = str(out_rate) if rate else None
+        said = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
+        said += [f"seed {sample['seed']}"] if "seed" in sample else []
+        said += details
+        self.progress(f"wrote {path}" + (f" ({', '.join(said)})" if said else ""))
 
     def write_stream(
         self,
@@ -462,13 +478,8 @@ class Run:
             self.write(path, np.concatenate(frames), like, timeline=timeline)
             return
 
-        rate = getattr(self.args, "fps", None) or (like.fps if like is not None else None)
-        out_rate = Fraction(rate).limit_denominator(1_000_000) if rate else DEFAULT_FPS
-        if rate is None:
-            self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
-        if not self.samples or "output" in self.samples[-1]:
-            self.samples.append({})
-        index, sample = len(self.samples) - 1, self.samples[-1]
+        rate, out_rate = self._output_rate(like)
+        index, sample = self._current_sample()
         options = self._carry(like, None, out_rate, False, sample, count, stream=True)
         sound = options.pop("sound", None)
         started, written = time.perf_counter(), 0
@@ -487,14 +498,9 @@ class Run:
             sample["sound"]["joins"] = sound.jumps
         if self.sheet is not None:
             self.sheet_rows.append(np.stack(sheet))
-        sample["output"] = str(path)
-        sample["output_fps"] = str(out_rate) if rate else None
         sample["frames"] = written
         sample.setdefault("seconds", round(time.perf_counter() - started, 3))
-        details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
-        details += [f"seed {sample['seed']}"] if "seed" in sample else []
-        details += [f"{written} frames", f"{time.perf_counter() - started:.1f}s"]
-        self.progress(f"wrote {path} ({', '.join(details)})")
+        self._wrote(path, index, sample, rate, out_rate, [f"{written} frames", f"{time.perf_counter() - started:.1f}s"])
 
     def start_sample(self, **fields) -> None:
         """Begin the record of an output that is not made by :meth:`solve` (a texture's seed)."""
@@ -518,17 +524,12 @@ class Run:
         rebuilt from them; ``loop``: seamless at the wrap), ``None`` (no sound), or ``"auto"``: for a
         sample made by :meth:`solve`, the source frames the engine copied from."""
         frames = frames[0] if like is not None and like.is_image and frames.ndim == 4 and len(frames) == 1 else frames
-        rate = fps or getattr(self.args, "fps", None) or (like.fps if like is not None else None)
         many = frames.ndim == 4 and len(frames) > 1
         kind = output_kind(path)
-        if rate is None and many and kind in ("video", "gif"):
-            self.progress("note: the input stores no frame rate; writing 25 fps (set it with --fps)")
-        if not self.samples or "output" in self.samples[-1]:  # not begun by solve or start_sample
-            self.samples.append({})
-        index, sample = len(self.samples) - 1, self.samples[-1]
+        rate, out_rate = self._output_rate(like, fps, note=many and kind in ("video", "gif"))
+        index, sample = self._current_sample()
         if timeline == "auto":
             timeline = sample.get("source_frames")
-        out_rate = Fraction(rate).limit_denominator(1_000_000) if rate else DEFAULT_FPS
         options = {}
         if kind == "video" and many:
             options = self._carry(like, timeline, out_rate, loop, sample, frames.shape[0])
@@ -539,12 +540,7 @@ class Run:
             self.progress(f"note: {note}")
         if self.sheet is not None:
             self.sheet_rows.append(sheet_frames(frames))
-        sample["output"] = str(path)
-        sample["output_fps"] = str(out_rate) if rate else None
-        details = [f"sample {index + 1}/{len(self.outputs)}"] if len(self.outputs) > 1 else []
-        details += [f"seed {sample['seed']}"] if "seed" in sample else []
-        details += [f"{sample['seconds']:.1f}s"] if "seconds" in sample else []
-        self.progress(f"wrote {path}" + (f" ({', '.join(details)})" if details else ""))
+        self._wrote(path, index, sample, rate, out_rate, [f"{sample['seconds']:.1f}s"] if "seconds" in sample else [])
 
     @property
     def _no_audio(self) -> bool:
