@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import PatchvidError
 
-_COMMANDS = ("generate", "extend", "edit", "loops", "evaluate")  # the sub-command modules, imported by build_parser
+# the sub-command modules, imported by build_parser
+_COMMANDS = ("generate", "extend", "edit", "loops", "evaluate", "batch")
 
 
 def __getattr__(name: str):
@@ -127,7 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = True
     try:
         parser = build_parser()
+        argv = list(sys.argv[1:] if argv is None else argv)
+        task_options: list[str] = []
+        if argv[:1] == ["batch"]:  # a batch takes its task's options too: told apart before parsing
+            from .batch import split_options
+
+            argv, task_options = split_options(argv)
         args = parser.parse_args(argv)
+        args.task_options = task_options
         if not getattr(args, "handler", None):
             parser.print_help(sys.stderr)
             return 2
@@ -141,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         _end_runs(failed=True)
         # an interrupt may surface as another error (an import it cut short): the signal decides
         if isinstance(e, KeyboardInterrupt) or _received:
-            print("patchvid: interrupted; no output was kept", file=sys.stderr)
+            # a batch keeps what it finished and has said so
+            kept = getattr(e, "kept", False)
+            print(f"patchvid: interrupted{'' if kept else '; no output was kept'}", file=sys.stderr)
             return 130
         if isinstance(e, PatchvidError):
             print(f"patchvid: error: {e}", file=sys.stderr)
