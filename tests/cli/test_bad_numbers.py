@@ -30,6 +30,7 @@ BASE = {
     "blend": ["s.mp4", "t.mp4", "--mask", "m.png", "-o", "o.mp4"],
     "evaluate": ["in.mp4", "s.mp4"],
     "extend": ["in.mp4", "-o", "o.mp4"],
+    "batch": ["in.mp4", "-o", "out"],
 }
 
 NON_FINITE = ["nan", "inf", "-inf", "NaN", "Infinity"]
@@ -52,6 +53,7 @@ ROUNDS = whole(["0"], ["1001"], ["1", "1000"], "from 1 to 1000")
 SEED = whole(["-1", str(-(2**63))], [str(2**63), str(2**64), str(10**30)], ["0", str(MAX_SEED)],
              "from 0 to 9223372036854775807")
 SAMPLES = whole(["0"], ["10001"], ["1", "10000"], "from 1 to 10000")
+JOBS = whole(["0"], ["1025"], ["1", "1024"], "from 1 to 1024")
 # times: parse_time's own messages (forms, not ranges) for what is not a time; at most 10000000 s or frames
 TIME = (["nan", "inf", "-inf", "-1", "1e308", "1e3", "99999999999999999999999", "10000001", "10000001f"],
         ["0", "12f", "10000000", "10000000f", "1:02.5"], "")
@@ -131,6 +133,7 @@ OPTIONS = {
         "--max-iter": whole(["0"], ["1000001"], ["1", "1000000"], "from 1 to 1000000"),
     },
     "evaluate": {**INPUT, **TIMES, "--samples": SAMPLES, "--seed": SEED, **SCALE, **METHOD},
+    "batch": {"--samples": SAMPLES, "--seed": SEED, "--jobs": JOBS, "--ray-workers": JOBS},
 }
 # what a typed option may be without being a number
 NOT_NUMBERS = {"--preset", "--pix-fmt", "--measures"}

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import InputError
-from .options import add_output_arguments, command_parser, seed_value
+from .options import command_parser, samples_count, seed_value, whole_in
 
 TASKS = ("generate", "extend", "retarget", "inpaint", "loop", "texture", "cinemagraph")
 SEEDLESS = ("loop", "cinemagraph")  # tasks whose output has no random choice
@@ -45,7 +45,11 @@ SEEDLESS_TEMPLATE = "{stem}_{task}{ext}"
 # options a batch sets itself on each job (or that would break one record per output)
 OWN_OPTIONS = ("-o", "--output", "--seed", "--samples", "--demo", "-y", "--overwrite", "--report", "--json", "-q",
                "--quiet")
+MAX_JOBS = 1024
 MAX_EXIT = 125  # exit statuses above are the shell's (126: not executable, 128+N: killed by signal N)
+
+
+jobs = whole_in(1, MAX_JOBS)  # --jobs, --ray-workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,10 +69,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  patchvid batch videos/ -o out --samples 50 --ray auto             # on a running Ray cluster",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="media file, glob, folder of media files, or manifest")
-    add_output_arguments(p)  # -o (the output folder here), -y, -q, --report (the batch report here)
+    o = p.add_argument_group("output")  # the task's encoding options pass through to every job
+    o.add_argument("-o", "--output", required=True, metavar="FOLDER", help="the folder the outputs go in")
+    o.add_argument("-y", "--overwrite", action="store_true", help="replace outputs that exist without a record")
+    o.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    o.add_argument("--report", metavar="FILE", help="the batch report, .csv or .jsonl (default FOLDER/batch.csv)")
     g = p.add_argument_group("batch")
     g.add_argument("--task", choices=TASKS, default="generate", help="what each job does (default generate)")
-    g.add_argument("--samples", type=_samples, default=1, metavar="N",
+    g.add_argument("--samples", type=samples_count, default=1, metavar="N",
                    help="outputs per input, seeds SEED, SEED+1, ... (default 1; a manifest row may say otherwise)")
     g.add_argument("--seed", type=seed_value, default=0, help="the first seed of each input (default 0)")
     g.add_argument("--name", default=None, metavar="TEMPLATE",
@@ -78,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--labels", metavar="PATH",
                    help="a label video or image per input (generate, retarget): a path, or a template such as "
                    "'masks/{stem}.png'; each output gets its label video beside it")
-    g.add_argument("--jobs", type=_jobs, default=1, metavar="J",
+    g.add_argument("--jobs", type=jobs, default=1, metavar="J",
                    help="worker processes (default 1); each gets an equal share of the cores")
     g.add_argument("--redo", action="store_true",
                    help="make every output again, even those that exist with a record (implies -y)")
@@ -88,25 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--shared-folder", action="store_true",
                    help="with --ray: every node sees the inputs and the output folder at the same paths, so "
                    "workers read and write them directly instead of through Ray's object store")
-    g.add_argument("--ray-workers", type=_jobs, default=None, metavar="N",
+    g.add_argument("--ray-workers", type=jobs, default=None, metavar="N",
                    help="with --ray and no address: the local instance's CPUs (default: this machine's)")
     p.set_defaults(handler=run, passes_options=True)
-
-
-def _samples(text: str) -> int:
-    from .options import samples_count
-
-    return samples_count(text)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
 
 
 # ----------------------------------------------------------------------------------- the command line
@@ -317,6 +309,7 @@ def plan_jobs(entries: Sequence[Entry], args: argparse.Namespace, options: Seque
     """One job per output, in a fixed order (input, then seed); names checked for collisions."""
     jobs: list[Job] = []
     for index, entry in enumerate(entries):
+        _check_owned(entry.options, f"{entry.input}: ")
         task = entry.task or args.task
         if entry.seeds is not None:
             seeds: list[int | None] = list(entry.seeds)
@@ -533,11 +526,10 @@ def run(args: argparse.Namespace) -> int:
 
     progress = Progress(args.quiet)
     options = list(getattr(args, "task_options", []))
-    for token in options:
-        if token.split("=", 1)[0] in OWN_OPTIONS:
-            raise InputError(f"{token} is the batch's to set: give it to batch itself (-o is the output folder)")
+    _check_owned(options, "")
     if args.ray is None and (args.shared_folder or args.ray_workers):
         raise InputError("--shared-folder and --ray-workers go with --ray")
+    _check_options([Entry("in.mp4")], args.task, options)  # a mistyped option: before reading any input
     entries = read_inputs(args.inputs)
     _check_options(entries, args.task, options)
     jobs = plan_jobs(entries, args, options)
@@ -587,9 +579,11 @@ def run(args: argparse.Namespace) -> int:
                 if interrupted:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
-        for job in todo:
+        for job in todo:  # a job may have finished after the last result came back
             if rows[job.output]["status"].startswith("skipped"):
-                rows[job.output] = report_row(job, "not made (interrupted)")
+                done = is_done(job)
+                made += done
+                rows[job.output] = report_row(job, "made" if done else "not made (interrupted)")
         write_report(report, rows.values())
         progress(f"interrupted: {made} made and kept, {failed} failed; the same command again makes the rest "
                  f"(report: {report})")
@@ -604,6 +598,13 @@ class _BatchInterrupted(KeyboardInterrupt):
     """An interrupted batch: what it finished is kept (the command line says so, not "no output")."""
 
     kept = True
+
+
+def _check_owned(options: Sequence[str], where: str) -> None:
+    """Refuse options each job gets from the batch (its output, seed, record)."""
+    for token in options:
+        if token.split("=", 1)[0] in OWN_OPTIONS:
+            raise InputError(f"{where}{token} is the batch's to set: give it to batch itself (-o is the output folder)")
 
 
 def _where(args: argparse.Namespace, todo: int) -> str:
