@@ -546,17 +546,22 @@ def run(args: argparse.Namespace) -> int:
     rows = {job.output: report_row(job, "skipped (exists)") for job in jobs}
     todo = [job for job in jobs if args.redo or not is_done(job)]
     made = failed = 0
+    started_ray = None
+    if args.ray is not None and todo:  # connect first: a cluster that is not there leaves no folder behind
+        from .cluster import start
+
+        started_ray = start(args, progress)
     outdir.mkdir(parents=True, exist_ok=True)
     for job in jobs:
         Path(job.output).parent.mkdir(parents=True, exist_ok=True)
     where = _where(args, len(todo))
-    progress(f"batch: {len(jobs)} outputs from {len(entries)} inputs: {len(jobs) - len(todo)} exist with a record "
-             f"(skipped), {len(todo)} to make, {where}")
+    progress(f"batch: {_count(len(jobs), 'output')} from {_count(len(entries), 'input')}: {len(jobs) - len(todo)} "
+             f"exist with a record (skipped), {len(todo)} to make, {where}")
     write_report(report, rows.values())
     if args.ray is not None:
         from .cluster import run_ray
 
-        results = run_ray(todo, args, overwrite=args.overwrite or args.redo, progress=progress)
+        results = run_ray(todo, args, args.overwrite or args.redo, bool(started_ray))
     else:
         results = run_local(todo, min(args.jobs, max(1, len(todo))), args.overwrite or args.redo)
     interrupted = False
@@ -598,6 +603,10 @@ class _BatchInterrupted(KeyboardInterrupt):
     """An interrupted batch: what it finished is kept (the command line says so, not "no output")."""
 
     kept = True
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 def _check_owned(options: Sequence[str], where: str) -> None:

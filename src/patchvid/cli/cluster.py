@@ -53,10 +53,10 @@ def start(args: argparse.Namespace, progress: Callable[[str], None]) -> bool:
 
 
 def run_ray(jobs: Sequence[Job], args: argparse.Namespace, overwrite: bool,
-            progress: Callable[[str], None]) -> Iterator[tuple[Job, dict]]:
-    """Run ``jobs`` as Ray tasks; ``(job, result)`` pairs as they finish (see :func:`run_local`)."""
+            started: bool) -> Iterator[tuple[Job, dict]]:
+    """Run ``jobs`` as Ray tasks (Ray connected by :func:`start`; ``started``: shut it down at the
+    end); ``(job, result)`` pairs as they finish (see :func:`~patchvid.cli.batch.run_local`)."""
     ray = _ray()
-    started = start(args, progress)
     try:
         remote = ray.remote(num_cpus=1, max_retries=RETRIES)(_shared if args.shared_folder else _shipped)
         shipped: dict[str, object] = {}  # a file's path -> its bytes in the object store, put once
