@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Outputs that already exist with a valid record are skipped, so an interrupted batch run again "
         "makes only what is missing. The exit status is the number of failed outputs (0: all made).",
         "  patchvid batch videos/*.mp4 -o variations --samples 8 --jobs 2 --max-size 256\n"
-        "  patchvid batch clips/ -o out --task retarget --size 0.5,1,1.5\n"
+        "  patchvid batch clips/ -o out --task retarget --size 320x180\n"
         "  patchvid batch manifest.csv -o out --name '{stem}/{seed:04d}.mp4'\n"
         "  patchvid batch clip.mp4 -o out --samples 100 --labels masks.mp4   # labels that follow the pixels\n"
         "  patchvid batch videos/ -o out --samples 50 --ray auto             # on a running Ray cluster",
@@ -88,8 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "'masks/{stem}.png'; each output gets its label video beside it")
     g.add_argument("--jobs", type=jobs, default=1, metavar="J",
                    help="worker processes (default 1); each gets an equal share of the cores")
-    g.add_argument("--redo", action="store_true",
-                   help="make every output again, even those that exist with a record (implies -y)")
+    g.add_argument("--skip-existing", action=argparse.BooleanOptionalAction, default=True,
+                   help="skip outputs that exist with a valid record (the default), so that the same command "
+                   "again makes only what is missing; --no-skip-existing makes and replaces every output")
     g.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="run the jobs as Ray tasks: on the cluster at ADDRESS ('auto': the one this machine "
                    "joined), or on a new local Ray instance when no address is given (pip install 'patchvid[ray]')")
@@ -544,7 +545,7 @@ def run(args: argparse.Namespace) -> int:
         if str(Path(job.output).resolve()) in inputs:
             raise InputError(f"{job.output} is an input: choose another -o folder or --name")
     rows = {job.output: report_row(job, "skipped (exists)") for job in jobs}
-    todo = [job for job in jobs if args.redo or not is_done(job)]
+    todo = [job for job in jobs if not args.skip_existing or not is_done(job)]
     made = failed = 0
     started_ray = None
     if args.ray is not None and todo:  # connect first: a cluster that is not there leaves no folder behind
@@ -561,9 +562,9 @@ def run(args: argparse.Namespace) -> int:
     if args.ray is not None:
         from .cluster import run_ray
 
-        results = run_ray(todo, args, args.overwrite or args.redo, bool(started_ray))
+        results = run_ray(todo, args, args.overwrite or not args.skip_existing, bool(started_ray))
     else:
-        results = run_local(todo, min(args.jobs, max(1, len(todo))), args.overwrite or args.redo)
+        results = run_local(todo, min(args.jobs, max(1, len(todo))), args.overwrite or not args.skip_existing)
     interrupted = False
     try:
         with progress.bar(len(todo), "batch") as bar:
