@@ -7,7 +7,8 @@ The Python API in three calls::
     sample = patchvid.generate(clip.frames, seed=1)          # a new (T, H, W, 3) uint8 video
     patchvid.write_video("sample.mp4", sample, clip.fps)
 
-Every task is here: ``generate``, ``retarget``, ``analogy``, ``collage``, ``inpaint``, ``extend``
+Every task is here: ``generate`` (and ``augment``: a sample with the labels that follow its
+pixels), ``retarget``, ``analogy``, ``collage``, ``inpaint``, ``extend``
 and ``endless`` (patch synthesis, one solver: :func:`patchvid.synthesis.problem.solve`), ``loop``,
 ``texture``, ``cinemagraph`` and ``blend`` (the classic methods). Names load on first use, so that importing
 patchvid (and ``patchvid --help``) does not import torch.
@@ -32,7 +33,9 @@ _EXPORTS = {
     "EngineSettings": "synthesis.settings",
     "Problem": "synthesis.problem",
     "solve": "synthesis.problem",
+    "solve_labelled": "synthesis.labels",
     "generate": "tasks.generate",
+    "augment": "tasks.generate",
     "retarget": "tasks.retarget",
     "analogy": "tasks.analogy",
     "collage": "tasks.analogy",

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..tasks.settings import FILLS, GUIDE_WEIGHT, MODES, analogy_settings, inpaint_settings, retarget_settings
 from .options import (
     add_input_arguments,
+    add_labels_argument,
     add_method_arguments,
     add_output_arguments,
     add_run_arguments,
@@ -36,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  patchvid retarget clip.mp4 -o wide.mp4 --width 480\n"
         "  patchvid retarget clip.mp4 -o long.mp4 --scale 2,1,1      # twice as long, same speed\n"
         "  patchvid retarget photo.jpg -o square.png --size 300x300\n"
-        "  patchvid retarget clip.mp4 -o loop.mp4 --frames 50 --loop  # 50 frames that play in a loop",
+        "  patchvid retarget clip.mp4 -o loop.mp4 --frames 50 --loop  # 50 frames that play in a loop\n"
+        "  patchvid retarget clip.mp4 -o wide.mp4 --width 480 --labels masks.mp4  # and wide_labels.mp4",
     )
     p.add_argument("input", help="video, GIF, folder of numbered frames, or image")
     _add_common(p)
@@ -49,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"output size relative to the input, per axis, each {scales.range}")
     g.add_argument("--loop", action="store_true", help="make the output periodic in time: it plays seamlessly "
                    "in a loop")
+    add_labels_argument(p)
     add_method_arguments(p, retarget_settings())
     p.set_defaults(handler=run_retarget)
 
@@ -139,6 +142,7 @@ def run_retarget(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     run = Run(args, "retarget", [args.input], [Path(args.output)])
     video = run.read(args.input)
+    labels = run.read_labels(video)
     if video.is_image and size[0] not in (None, 1):
         fail("an image has one frame: --frames does not apply")
     target = None if args.scale is not None else tuple(size)
@@ -148,7 +152,7 @@ def run_retarget(args: argparse.Namespace) -> int:
     # a retarget in space keeps the input's timeline; one in time has the engine's
     timeline = "same" if problem.output_shape[0] == video.shape[0] and not args.loop else "auto"
     return _solve(run, problem, video, args, {"scale": args.scale, "frames_height_width": size, "loop": args.loop},
-                  settings, timeline, loop=args.loop)
+                  settings, timeline, loop=args.loop, labels=labels)
 
 
 def run_analogy(args: argparse.Namespace) -> int:
@@ -193,10 +197,11 @@ def run_inpaint(args: argparse.Namespace) -> int:
 
 
 def _solve(run, problem, lead, args: argparse.Namespace, options: dict, settings, timeline="auto",
-           loop: bool = False) -> int:
-    """The steps after preparing: check, solve, write (at ``lead``'s rate and image-ness, with its
-    sound on ``timeline``, looped with ``loop``: see :meth:`~patchvid.cli.runner.Run.write`), record."""
+           loop: bool = False, labels=None) -> int:
+    """The steps after preparing: check, solve (with ``labels``: see :meth:`~patchvid.cli.runner.Run.solve`),
+    write (at ``lead``'s rate and image-ness, with its sound on ``timeline``, looped with ``loop``: see
+    :meth:`~patchvid.cli.runner.Run.write`), record."""
     run.check(problem)
-    run.write(run.outputs[0], run.solve(problem, args.seed), like=lead, timeline=timeline, loop=loop)
+    run.write(run.outputs[0], run.solve(problem, args.seed, labels), like=lead, timeline=timeline, loop=loop)
     run.finish(options, settings)
     return 0

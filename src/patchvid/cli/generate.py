@@ -6,6 +6,7 @@ import argparse
 
 from .options import (
     add_input_arguments,
+    add_labels_argument,
     add_method_arguments,
     add_output_arguments,
     add_run_arguments,
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  patchvid generate photo.jpg -o variation.png --noise 3\n"
         "  patchvid generate clip.mp4 -o long.mp4 --duration 10m   # any length, in constant memory\n"
         "  patchvid generate clip.mp4 -o loop.mp4 --loop            # plays seamlessly in a loop\n"
-        "  patchvid generate texture.png -o tile.png --tile x       # tiles side by side",
+        "  patchvid generate texture.png -o tile.png --tile x       # tiles side by side\n"
+        "  patchvid generate clip.mp4 -o aug.mp4 --labels masks.mp4 # and aug_labels.mp4, the masks that follow",
     )
     p.add_argument("input", nargs="?", help="video, GIF, folder of numbered frames, or image")
     p.add_argument(
@@ -55,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="make each sample periodic in time: its last frame flows into its first")
     g.add_argument("--tile", choices=("x", "y", "xy"),
                    help="make each sample periodic in space: tiles side by side (x), stacked (y) or both")
+    add_labels_argument(p)
     add_method_arguments(p)
     p.set_defaults(handler=run)
 
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         fail("give --duration or --frames, not both")
     run = Run(args, "generate", [args.input], numbered_outputs(args.output, args.samples))
     video = run.read(args.input)
+    labels = run.read_labels(video)
     t = video.shape[0]
     length = args.frames or (args.duration.to_frame(run.rate(video)) if args.duration is not None else None)
     if length is not None:
@@ -86,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     if not video.is_image and not args.loop and count > window and settings.scale[1:] == (1.0, 1.0) and t > 1:
         from .extend import stream_generate
 
+        if labels is not None:
+            fail(f"--labels takes outputs made in one piece: {count} frames is longer than a window ({window}); "
+                 "give a larger --window or a shorter output")
         run.check(prepare_generate(video.frames, settings.replace(scale=(window / t, 1.0, 1.0))))
         stream_generate(run, args, video, settings.replace(scale=(1.0, 1.0, 1.0)), count, window)
         run.finish(options | {"frames": count, "window_frames": window}, settings)
@@ -93,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     problem = prepare_generate(video.frames, settings, loop=args.loop, tile=args.tile or "")
     run.check(problem)
     for i, path in enumerate(run.outputs):
-        run.write(path, run.solve(problem, args.seed + i), like=video, loop=args.loop)
+        run.write(path, run.solve(problem, args.seed + i, labels), like=video, loop=args.loop)
     run.finish(options, settings)
     return 0
 

@@ -474,6 +474,18 @@ def encoding_from(args: argparse.Namespace) -> dict:
     return fields
 
 
+def add_labels_argument(parser: argparse.ArgumentParser) -> None:
+    """``--labels``, read by :meth:`~patchvid.cli.runner.Run.read_labels`."""
+    parser.add_argument_group("labels").add_argument(
+        "--labels", metavar="LABELS",
+        help="a label video, image or folder of INPUT (segmentation masks, instance ids: each distinct colour is "
+        "one id), read like INPUT (same --start/--end; shrunk with --max-size by nearest neighbour). Each output "
+        "gets its labels beside it, made of the same source pixels (the most frequent label of the overlapping "
+        "patches: never blended), written without loss: x.mp4 -> x_labels.mp4, x.png -> x_labels.png, a .gif "
+        "or folder -> a folder x_labels of PNG frames",
+    )
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, samples: bool = False) -> argparse._ArgumentGroup:
     """Seed, frame rate and contact sheet (and ``--samples`` where a command makes several)."""
     g = parser.add_argument_group("samples" if samples else "run")

@@ -36,6 +36,7 @@ from ..errors import PatchvidError
 from ..frames import fit_size
 from ..media import (
     DEFAULT_FPS,
+    Encoding,
     Video,
     VideoWriter,
     check_frames_fit,
@@ -51,6 +52,8 @@ from ..media.writing import OUTPUTS, OutputLog, check_name
 from .options import encoding_from
 from .progress import Progress, round_callback, solve_work
 
+# label outputs are written without loss: a decoded frame is the ids written, colour for colour
+LABEL_ENCODING = Encoding(lossless=True)
 SIZE_HINT = "use a smaller --max-size (or --max-size auto) or a shorter time range"
 
 
@@ -121,6 +124,25 @@ def numbered_outputs(output: str, count: int) -> list[Path]:
     return paths
 
 
+def label_output(output: Path) -> Path:
+    """Where an output's labels go (``--labels``): beside it, ``_labels`` after its name. A video keeps
+    its extension (written without loss), an image becomes a PNG, a GIF (a palette of at most 256
+    colours) or a folder of frames a folder of PNG frames, its dots made underscores so that the
+    name stays a folder's.
+
+    Example:
+        >>> [str(label_output(Path(p))) for p in ("x.mp4", "x.jpg", "a.b.gif", "frames/")]
+        ['x_labels.mp4', 'x_labels.png', 'a_b_labels', 'frames_labels']
+    """
+    kind = output_kind(output)
+    if kind == "video":
+        return output.with_name(f"{output.stem}_labels{output.suffix}")
+    if kind == "image":
+        return output.with_name(f"{output.stem}_labels.png")
+    name = output.stem if kind == "gif" else output.name
+    return output.with_name(f"{name}_labels".replace(".", "_"))
+
+
 def record_path(output: Path) -> Path:
     """Where an output's record goes by default: ``OUTPUT.json`` beside it."""
     return output.with_name(output.name.rstrip("/") + ".json")
@@ -155,7 +177,8 @@ class Run:
             has them, ``start``, ``end``, ``max_size``, ``fps``, ``sheet``).
         command: the sub-command's name.
         inputs: every path the command reads (no output may overwrite one).
-        outputs: the media outputs, one record each unless ``--report`` asks for one of all.
+        outputs: the media outputs, one record each unless ``--report`` asks for one of all; with
+            ``--labels`` (an input too), each output's labels beside it (:func:`label_output`).
         records: ``False`` writes a record only when ``--report`` asks (commands with no media output).
     """
 
@@ -175,15 +198,22 @@ class Run:
         self.samples: list[dict] = []
         self.sheet_rows: list[np.ndarray] = []
         self.problem = None
+        self.labels: str | None = getattr(args, "labels", None)
+        self._voted: np.ndarray | None = None  # the labels of the sample solved, until written
         self.sheet = Path(args.sheet) if getattr(args, "sheet", None) else None
         report = getattr(args, "report", None)
         self.to_stdout = any(str(p) == "-" for p in outputs)
         if self.to_stdout and len(self.outputs) > 1:
             fail("-o - writes one stream to standard output: give --samples 1, or file names")
         kept = [o for o in self.outputs if str(o) != "-"]
+        if self.labels is not None:
+            if self.to_stdout:
+                fail("--labels writes a label file beside each output: give -o a file name, not -")
+            inputs = [*inputs, self.labels]
+        labelled = [label_output(o) for o in kept] if self.labels is not None else []
         self.reports = [Path(report)] if report else [record_path(o) for o in kept] if records else []
         files = self.reports + ([self.sheet] if self.sheet else [])  # never folders, whatever their names
-        written = kept + files
+        written = kept + labelled + files
         overwrite = bool(getattr(args, "overwrite", False))
         try:
             for path in written:  # first: a name too long would fail every other check with a traceback
@@ -193,11 +223,11 @@ class Run:
             if self.sheet is not None and output_kind(self.sheet) != "image":
                 fail(f"--sheet needs an image file name (.png, .jpg), got {self.sheet}")
             if len({p.resolve() for p in written}) != len(written):
-                fail("the report or sheet would overwrite an output")
+                fail("the report, sheet or labels would overwrite an output")
             for path in self.reports:
                 if path.is_dir():
                     fail(f"--report {path} is a folder")
-            for path in kept:  # a media output is a folder of frames or a file by its name
+            for path in kept + labelled:  # a media output is a folder of frames or a file by its name
                 check_output(path, list(inputs), overwrite)
             for path in files:
                 check_output(path, list(inputs), overwrite, folder=False)
@@ -212,6 +242,9 @@ class Run:
             for path in self.outputs:  # a codec the container cannot hold is refused before the work
                 if output_kind(path) == "video":
                     resolve(path, self.encoding)
+            for path in labelled:
+                if output_kind(path) == "video":
+                    resolve(path, LABEL_ENCODING)
         # every output this run puts in place is logged, so that a failed run removes them
         # (end_runs); without -y each is put in place exclusively (a name another run took is refused)
         self._log = OutputLog(replace=overwrite)
@@ -229,10 +262,12 @@ class Run:
         shrink: bool = True,
         min_frames: int = 1,
         purpose: str = "",
+        sheet: bool = True,
     ) -> Video:
         """Read an input (the time range and ``--max-size`` of the command line unless told not to),
         after checking that its decoded frames fit in memory; refuse fewer than ``min_frames``
-        frames, naming the ``purpose``. ``-`` reads standard input."""
+        frames, naming the ``purpose``; ``sheet``: show it on the contact sheet. ``-`` reads
+        standard input."""
         start, end = (self.args.start, self.args.end) if time_range and hasattr(self.args, "start") else (None, None)
         max_size = getattr(self.args, "max_size", None) if shrink else None
         shown = path
@@ -283,9 +318,40 @@ class Run:
             "timecode": source.timecode if source else None,
             "variable_frame_rate": bool(source and source.variable_rate),
         }
-        if self.sheet is not None:
+        if self.sheet is not None and sheet:
             self.sheet_rows.append(sheet_frames(video.frames))
         return video
+
+    def read_labels(self, like: Video) -> np.ndarray | None:
+        """The ``--labels`` input for ``like`` (``None`` without it): ``(T, H, W, 3) uint8`` colours,
+        each distinct colour one id (``(H, W, 3)`` for an image; an image or a one-frame clip serves
+        every frame), read with the command's time range. Labels at the input's full size are shrunk
+        with it by ``--max-size``, by nearest neighbour: a filter would blend ids into new ones."""
+        if self.labels is None:
+            return None
+        video = self.read(self.labels, "labels", shrink=False, sheet=False)
+        t, h, w = like.shape
+        lt, lh, lw = video.shape
+        frames = video.frames if video.frames.ndim == 4 else video.frames[None]
+        if (lh, lw) != (h, w):
+            max_size = self.inputs.get("input", {}).get("max_size")
+            if not isinstance(max_size, int) or fit_size(lh, lw, max_size) != (h, w):
+                fail(f"the labels {self.labels} are {lw}x{lh} but the input is {w}x{h}: give labels of the "
+                     "input's size")
+            rows = ((np.arange(h) + 0.5) * lh / h).astype(int)  # the source pixel nearest each centre
+            cols = ((np.arange(w) + 0.5) * lw / w).astype(int)
+            frames = frames[:, rows][:, :, cols]
+            self.progress(f"labels shrunk to {w}x{h} with the input (nearest neighbour)")
+        if lt not in (1, t):
+            fail(f"the labels {self.labels} have {lt} frames but the input has {t}: give one image or a video of "
+                 "the same length")
+        from ..synthesis.labels import colour_ids
+
+        ids = self.inputs["labels"]["ids"] = int(len(np.unique(colour_ids(frames))))
+        if ids > 256:  # masks saved with a lossy codec get a new colour at every blurred edge
+            self.progress(f"note: the labels hold {ids} colours, each one id; labels saved with loss (H.264, JPEG) "
+                          "gain colours at every edge: save them as PNG frames or with --lossless")
+        return frames[0] if like.is_image else np.broadcast_to(frames, (t, h, w, 3))
 
     def _spool_stdin(self) -> str:
         """Standard input copied to a temporary file (media readers need to seek), removed at exit."""
@@ -395,10 +461,12 @@ class Run:
         for path in self.outputs:
             check_frames_fit(path, frames)
 
-    def solve(self, problem, seed: int) -> np.ndarray:
-        """Solve ``problem`` with ``seed``, a progress line per level; the frames it returns."""
+    def solve(self, problem, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
+        """Solve ``problem`` with ``seed``, a progress line per level; the frames it returns. With
+        ``labels`` (:meth:`read_labels`), the output's labels are voted too, and :meth:`write` writes
+        them beside the output."""
         which = f"sample {len(self.samples) + 1}/{len(self.outputs)}" if len(self.outputs) > 1 else ""
-        frames, sources, levels, seconds = self._solve_with_bar(problem, seed, which or "solving")
+        frames, sources, levels, seconds = self._solve_with_bar(problem, seed, which or "solving", labels)
         sample = {"seed": seed, "seconds": seconds, "levels": levels}
         if not problem.image:
             sample["source_frames"] = sources
@@ -414,9 +482,12 @@ class Run:
         sample.setdefault("windows", []).append({"seed": seed, "solved_frames": len(frames), "seconds": seconds})
         return frames, sources
 
-    def _solve_with_bar(self, problem, seed: int, label: str) -> tuple[np.ndarray, list[int], list[dict], float]:
+    def _solve_with_bar(self, problem, seed: int, label: str, labels: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, list[int], list[dict], float]:
         """``problem`` solved with a progress bar named ``label``: the frames, the source frame of
-        each, the levels' reports and the seconds taken."""
+        each, the levels' reports and the seconds taken; with ``labels``, its labels are kept for
+        :meth:`write`."""
+        from ..synthesis.labels import solve_labelled
         from ..synthesis.problem import solve
 
         levels: list[dict] = []
@@ -430,7 +501,10 @@ class Run:
         started = time.perf_counter()
         work = solve_work(problem.plan)
         with self.progress.bar(sum(work.values()), label) as bar:
-            frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
+            if labels is None:
+                frames = solve(problem, seed, on_level, on_round=round_callback(bar, work))
+            else:
+                frames, self._voted = solve_labelled(problem, labels, seed, on_level, round_callback(bar, work))
         return frames, sources[: len(frames)], levels, round(time.perf_counter() - started, 3)
 
     def _current_sample(self) -> tuple[int, dict]:
@@ -541,6 +615,20 @@ class Run:
         if self.sheet is not None:
             self.sheet_rows.append(sheet_frames(frames))
         self._wrote(path, index, sample, rate, out_rate, [f"{sample['seconds']:.1f}s"] if "seconds" in sample else [])
+        if self._voted is not None:
+            self._write_labels(label_output(path), sample, out_rate)
+
+    def _write_labels(self, path: Path, sample: dict, rate: Fraction) -> None:
+        """Write the labels of the sample just written (:meth:`solve`) to ``path``, without loss, and
+        put them in its record."""
+        from ..synthesis.labels import VOTE, colour_ids
+
+        voted, self._voted = self._voted, None
+        write_video(path, voted, rate, encoding=LABEL_ENCODING)
+        ids = int(len(np.unique(colour_ids(voted))))
+        sample["labels"] = {"input": self.inputs["labels"]["path"], "output": str(path), "vote": VOTE,
+                            "ids": self.inputs["labels"]["ids"], "ids_in_output": ids}
+        self.progress(f"wrote {path} (labels: {ids} of the input's {self.inputs['labels']['ids']} ids, {VOTE} vote)")
 
     @property
     def _no_audio(self) -> bool:

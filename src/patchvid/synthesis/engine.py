@@ -199,6 +199,7 @@ def synthesize(
     holes: Holes | None = None,
     on_round: Callable[[int, int, int], None] | None = None,
     layout: Layout | None = None,
+    on_field: Callable[[torch.Tensor, Patch], None] | None = None,
 ) -> torch.Tensor:
     """Run the coarse-to-fine synthesis.
 
@@ -218,6 +219,10 @@ def synthesize(
         on_round: called after each search-and-vote round as ``on_round(level, round, rounds)``
             (level 0 is the finest; ``round`` counts from 1), for progress within a level.
         layout: parts in time and wrapped axes (extensions, loops, tiles); ``None``: neither.
+        on_field: called once, after the finest level's last round, as ``on_field(nnf, patch)``
+            with the field ``(T', H', W', 3) int64`` whose fold is the output (of the
+            :func:`~patchvid.synthesis.patches.pad_wrapped` query where ``layout`` wraps) and the
+            level's patch: what label maps are voted with (:mod:`patchvid.synthesis.labels`).
 
     Returns:
         ``(C, *out_shapes[0])`` float32: the synthesized video.
@@ -268,6 +273,8 @@ def synthesize(
                 if on_round is not None:
                     on_round(level, it + 1, rounds)
             del key_first
+            if level == 0 and on_field is not None and match is not None:
+                on_field(match.nnf, patch)
         if match is not None:
             previous = (match.nnf, key_grid, patch)
         if on_level is not None and match is not None:

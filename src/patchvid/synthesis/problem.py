@@ -78,6 +78,7 @@ def solve(
     seed: int = 0,
     on_level: Callable[[LevelReport], None] | None = None,
     on_round: Callable[[int, int, int], None] | None = None,
+    on_field: Callable[[torch.Tensor, tuple[int, int, int]], None] | None = None,
 ) -> np.ndarray:
     """Synthesize the output of a prepared problem.
 
@@ -86,6 +87,9 @@ def solve(
         seed: seeds the noise (drawn on the CPU, so the same on every device) and every search.
         on_level: called after each pyramid level with a :class:`~patchvid.synthesis.engine.LevelReport`.
         on_round: called after each search-and-vote round, ``on_round(level, round, rounds)``.
+        on_field: called with the finest level's final field and patch (see
+            :func:`~patchvid.synthesis.engine.synthesize`); :func:`~patchvid.synthesis.labels.solve_labelled`
+            votes label maps with it.
 
     Returns:
         ``(T, H, W, 3) uint8`` of :attr:`Problem.output_shape`, or ``(H, W, 3)`` for an image.
@@ -112,6 +116,7 @@ def solve(
         holes=problem.holes,
         on_round=on_round,
         layout=problem.layout,
+        on_field=on_field,
     )
     frames = to_frames(result)
     if problem.frames is not None:

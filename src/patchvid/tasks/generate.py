@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError
 from ..frames import as_video, to_tensor
 from ..synthesis.engine import Layout, LevelReport
+from ..synthesis.labels import solve_labelled
 from ..synthesis.planning import plan
 from ..synthesis.problem import Problem, input_pyramid, solve
 from ..synthesis.resize import resize
@@ -97,3 +98,48 @@ def generate(
     """
     settings = (settings or GenerateSettings()).replace(**overrides)
     return solve(prepare_generate(frames, settings, loop=loop, tile=tile), seed, on_level)
+
+
+def augment(
+    frames: np.ndarray,
+    labels: np.ndarray,
+    seed: int = 0,
+    settings: GenerateSettings | None = None,
+    on_level: Callable[[LevelReport], None] | None = None,
+    *,
+    loop: bool = False,
+    tile: str = "",
+    **overrides,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`generate` a sample and the labels that follow its pixels: data augmentation for
+    segmentation and tracking. Each output voxel's label is the most frequent among the labels of
+    the source voxels the overlapping patches copy there (a mode vote: ids are never blended; a tie
+    goes to the smallest id), so the labels come from the same place as the pixels. Off an object's
+    edge the pixel (a median) and the label (a mode) can disagree by about a pixel.
+
+    Args:
+        frames: ``(T, H, W, 3) uint8`` video, or ``(H, W, 3)`` for an image.
+        labels: per-pixel ids of ``frames``: ``(T, H, W)`` (``(H, W)`` for an image) integers or
+            bool of any dtype, kept; or a colour map ``(T, H, W, 3) uint8`` (``(H, W, 3)``), each
+            distinct colour one id, returned as colours.
+        seed, settings, on_level, loop, tile, overrides: as :func:`generate`; the same seed gives
+            the same sample and labels.
+
+    Returns:
+        ``(sample, sample_labels)``: :func:`generate`'s sample and its labels, ``(T', H', W')`` (or
+        ``(T', H', W', 3)`` colours; no frame axis for an image).
+
+    Example:
+        >>> import patchvid
+        >>> clip = patchvid.read_video("clip.mp4", end="13f")  # doctest: +SKIP
+        >>> masks = np.load("masks.npy")  # (13, H, W) instance ids  # doctest: +SKIP
+        >>> sample, sample_masks = patchvid.augment(clip.frames, masks, seed=1)  # doctest: +SKIP
+
+        Retargeting takes labels the same way, through the solver of any prepared problem::
+
+            from patchvid.synthesis.labels import solve_labelled
+            from patchvid.tasks.retarget import prepare_retarget
+            wide, wide_masks = solve_labelled(prepare_retarget(frames, (None, None, 2 * W)), masks)
+    """
+    settings = (settings or GenerateSettings()).replace(**overrides)
+    return solve_labelled(prepare_generate(frames, settings, loop=loop, tile=tile), labels, seed, on_level)
