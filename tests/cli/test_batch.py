@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import patchvid
 from patchvid.cli.batch import Entry, output_name, read_inputs, split_options
@@ -193,15 +194,45 @@ def test_the_output_folder_must_be_a_folder_and_owned_options_are_refused(tmp_pa
 # ----------------------------------------------------------------------------------- Ray
 
 
+def halves(folder: Path, names: list[str]) -> str:
+    """A label image per clip name (left half 0, right half 255), and the ``--labels`` template."""
+    folder.mkdir()
+    ids = np.zeros((24, 32), np.uint8)
+    ids[:, 16:] = 255
+    for name in names:
+        Image.fromarray(ids).save(folder / f"{name}.png")
+    return str(folder / "{stem}.png")
+
+
+def test_labels_follow_each_variation_and_a_resume_needs_them(tmp_path):
+    clips(tmp_path / "in", 2)
+    labels = halves(tmp_path / "masks", ["clip0", "clip1"])
+    r = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "out", "--samples", "2", "--jobs", "2",
+                     "--labels", labels, *TINY)
+    assert r.returncode == 0, r.stderr
+    for name in ["clip0_000", "clip0_001", "clip1_000", "clip1_001"]:
+        made = patchvid.read_video(tmp_path / "out" / f"{name}_labels.mp4").frames
+        assert made.shape == (6, 24, 32, 3) and set(np.unique(made)) <= {0, 255}  # lossless, never blended
+    (tmp_path / "out" / "clip1_001_labels.mp4").unlink()
+    again = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "out", "--samples", "2", "-y",
+                         "--labels", labels, *TINY)
+    assert again.returncode == 0 and "3 exist with a record (skipped), 1 to make" in again.stderr, again.stderr
+    r = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "loops", "--task", "loop", "--labels", labels)
+    assert r.returncode == 1
+    one_error_line(r.stderr, "labels follow the pixels of generate and retarget")
+
+
 def test_a_local_ray_instance_gives_the_bytes_of_a_local_run(tmp_path):
     pytest.importorskip("ray", reason="Ray is the optional extra patchvid[ray]")
     clips(tmp_path / "in", 2)
     (tmp_path / "in" / "broken.mp4").write_bytes(b"\x00" * 100)
-    local = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "local", "--samples", "2", *TINY)
+    labels = halves(tmp_path / "masks", ["clip0", "clip1", "broken"])
+    local = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "local", "--samples", "2", "--labels", labels,
+                         *TINY)
     ray = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "ray", "--samples", "2", "--ray",
-                       "--ray-workers", "2", *TINY)
+                       "--ray-workers", "2", "--labels", labels, *TINY)
     assert local.returncode == 2 and ray.returncode == 2, local.stderr + ray.stderr
-    assert len(media(tmp_path / "ray")) == 4 and media(tmp_path / "ray") == media(tmp_path / "local")
+    assert len(media(tmp_path / "ray")) == 8 and media(tmp_path / "ray") == media(tmp_path / "local")  # with labels
     record = json.loads((tmp_path / "ray" / "clip1_001.mp4.json").read_text())
     assert record["inputs"]["input"]["path"] == str((tmp_path / "in" / "clip1.mp4").resolve())
     assert record["samples"][0]["output"] == str(tmp_path / "ray" / "clip1_001.mp4")

@@ -35,7 +35,8 @@ from ..errors import InputError
 from .options import command_parser, samples_count, seed_value, whole_in
 
 TASKS = ("generate", "extend", "retarget", "inpaint", "loop", "texture", "cinemagraph")
-SEEDLESS = ("loop", "cinemagraph")  # tasks whose output has no random choice
+SEEDLESS = ("loop", "cinemagraph")
+LABELLED = ("generate", "retarget")  # the tasks that take --labels  # tasks whose output has no random choice
 MEDIA_EXTS = {".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".gif", ".png", ".jpg", ".jpeg", ".bmp", ".tif",
               ".tiff", ".webp"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -312,6 +313,8 @@ def plan_jobs(entries: Sequence[Entry], args: argparse.Namespace, options: Seque
     for index, entry in enumerate(entries):
         _check_owned(entry.options, f"{entry.input}: ")
         task = entry.task or args.task
+        if (entry.labels or args.labels) and task not in LABELLED:
+            raise InputError(f"labels follow the pixels of {' and '.join(LABELLED)}, not of {task} ({entry.input})")
         if entry.seeds is not None:
             seeds: list[int | None] = list(entry.seeds)
         else:
@@ -348,7 +351,7 @@ def _labels_for(template: str, path: Path, index: int) -> str:
 
 def is_done(job: Job) -> bool:
     """Whether the job's output exists with a valid record beside it (one that names the output)."""
-    from .runner import record_path
+    from .runner import label_output, record_path
 
     output = Path(job.output)
     record = record_path(output)
@@ -357,6 +360,8 @@ def is_done(job: Job) -> bool:
     try:
         samples = json.loads(record.read_text()).get("samples") or []
     except (OSError, ValueError, AttributeError):
+        return False
+    if job.labels and not label_output(output).exists():
         return False
     return any(isinstance(s, dict) and s.get("output") and Path(s["output"]).resolve() == output.resolve()
                for s in samples)
