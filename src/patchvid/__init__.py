@@ -36,6 +36,7 @@ _EXPORTS = {
     "solve_labelled": "synthesis.labels",
     "generate": "tasks.generate",
     "augment": "tasks.generate",
+    "generate_many": "parallel",
     "retarget": "tasks.retarget",
     "analogy": "tasks.analogy",
     "collage": "tasks.analogy",

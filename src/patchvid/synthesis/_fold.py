@@ -1,8 +1,12 @@
 """The numba kernels of :func:`patchvid.synthesis.patches.fold_nnf` (CPU back end), compiled on
-first use and cached on disk. Imported only when numba is installed."""
+first use and cached on disk. Imported only when numba is installed. The two public kernels are
+:class:`~patchvid.synthesis.backends.Kernel` objects: parallel over output rows, or serial in a
+forked process (see :mod:`patchvid.synthesis.backends`)."""
 
 import numpy as np
 from numba import njit, prange
+
+from .backends import kernel
 
 # the median: up to SORT_SHIFTS distinct votes per voxel are sorted by insertion; up to RANK_SHIFTS
 # (a 3x7x7 patch's 147 votes) each is ranked by branch-free counting, O(m^2) compares that
@@ -70,7 +74,7 @@ def _add_column(base, t, y, cx, hv, wv, pt, ph, shifts, counts, m, sign):  # pra
             counts[last] += sign
     return m
 
-@njit(parallel=True, cache=True)
+@kernel(cache=True)
 def fold_counted(value, base, hv, wv, patch, median, out):  # pragma: no cover - compiled
     """out[c, t, y, x] = lower median (``median``) or mean over the patches covering (t, y, x) of
     value[c, base[corner] + offset]; value is (C, Tv*Hv*Wv), base (T', H', W').
@@ -159,7 +163,7 @@ def fold_counted(value, base, hv, wv, patch, median, out):  # pragma: no cover -
                             q += 1
                     out[c, t, y, x] = _select(buf, n, k)
 
-@njit(parallel=True, cache=True)
+@kernel(cache=True)
 def fold_weighted(value, base, hv, wv, patch, mode, weights, out):  # pragma: no cover - compiled
     """out[c, t, y, x] = median (mode 0) or weighted mean (modes 1, 2) over the patches covering
     (t, y, x) of value[c, base[corner] + offset]; value is (C, Tv*Hv*Wv), base (T', H', W').

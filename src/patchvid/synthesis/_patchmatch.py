@@ -1,8 +1,12 @@
 """The numba kernels of :mod:`patchvid.synthesis.patchmatch` (CPU back end), compiled on first use
-and cached on disk. Imported only when numba is installed; the wrapper prepares every array."""
+and cached on disk. Imported only when numba is installed; the wrapper prepares every array. The
+three passes are :class:`~patchvid.synthesis.backends.Kernel` objects: parallel over lines of
+queries, or serial in a forked process (see :mod:`patchvid.synthesis.backends`)."""
 
 import numpy as np
 from numba import njit, prange
+
+from .backends import kernel
 
 # reassociation lets LLVM vectorise the float sums; no 'nnan'/'ninf' because scores may be +inf
 _FASTMATH = {"reassoc", "contract", "arcp"}
@@ -114,7 +118,7 @@ def _random_search(
         )
     return b0, b1, b2, bd, bs
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
+@kernel(fastmath=_FASTMATH, cache=True)
 def init_pass(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score):
     """Exact distances (and scores) of the starting field ``nnf (Nq, 3)``."""
     for line in prange(qg[0] * qg[1]):
@@ -129,7 +133,7 @@ def init_pass(qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, inv, nnf, dist, score)
             if inv.shape[0] > 0:
                 score[qi] = d / inv[(nnf[qi, 0] * kg[1] + nnf[qi, 1]) * kg[2] + nnf[qi, 2]]
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
+@kernel(fastmath=_FASTMATH, cache=True)
 def jump_pass(
     qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, allow,
     nnf, dist, score, nnf_out, dist_out, score_out, step, n_random, radii, seed, p,
@@ -176,7 +180,7 @@ def jump_pass(
             nnf_out[qi, 0], nnf_out[qi, 1], nnf_out[qi, 2] = b0, b1, b2
             dist_out[qi], score_out[qi] = bd, bs
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
+@kernel(fastmath=_FASTMATH, cache=True)
 def scan_pass(
     qv, kv, qg, kg, qs, ks, qrow, krow, rowlen, qf, kf, inv, allow,
     nnf, dist, score, nnf_out, dist_out, score_out, axis, direction, n_random, radii, seed, p,
