@@ -241,3 +241,57 @@ def test_a_local_ray_instance_gives_the_bytes_of_a_local_run(tmp_path):
     assert "patchvid-ray-" not in ray.stderr
     assert os.environ.get("RAY_ADDRESS") is None  # the test started and stopped its own instance
     assert np.all([row["status"] == "made" for row in report(tmp_path / "ray") if "clip" in row["output"]])
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, its children's children included (Ray's workers are the
+    raylet's), from Linux's /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _kill_one(pattern: str, parent: subprocess.Popen, deadline: float) -> None:
+    """SIGKILL the first process ``parent`` started whose command line holds ``pattern`` (a worker)."""
+    while time.monotonic() < deadline and parent.poll() is None:
+        for pid in _descendants(parent.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if pattern in command:
+                time.sleep(0.5)  # into its job
+                os.kill(pid, signal.SIGKILL)
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"no process matching {pattern!r} to kill")
+
+
+@pytest.mark.parametrize("way", ["local", "ray"])
+def test_a_job_whose_worker_is_killed_is_run_again(tmp_path, way):
+    if way == "ray":
+        pytest.importorskip("ray", reason="Ray is the optional extra patchvid[ray]")
+    clips(tmp_path / "in", 1)
+    whole = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "whole", "--samples", "2", *TINY)
+    assert whole.returncode == 0, whole.stderr
+    extra = ["--ray", "--ray-workers", "2"] if way == "ray" else ["--jobs", "2"]
+    process = subprocess.Popen([sys.executable, "-m", "patchvid", "batch", str(tmp_path / "in"), "-o",
+                                str(tmp_path / "out"), "--samples", "2", *TINY, *extra], stderr=subprocess.PIPE,
+                               text=True)
+    _kill_one("ray::_shipped" if way == "ray" else "multiprocessing.spawn import spawn_main", process,
+              time.monotonic() + 120)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    rows = report(tmp_path / "out")
+    assert all(row["status"] == "made" for row in rows) and max(int(row["attempts"]) for row in rows) == 2
+    assert media(tmp_path / "out") == media(tmp_path / "whole")

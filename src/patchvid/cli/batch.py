@@ -47,6 +47,7 @@ SEEDLESS_TEMPLATE = "{stem}_{task}{ext}"
 OWN_OPTIONS = ("-o", "--output", "--seed", "--samples", "--demo", "-y", "--overwrite", "--report", "--json", "-q",
                "--quiet")
 MAX_JOBS = 1024
+RETRIES = 3  # new attempts at a job whose worker process died
 MAX_EXIT = 125  # exit statuses above are the shell's (126: not executable, 128+N: killed by signal N)
 
 
@@ -441,36 +442,49 @@ def _worker_ready() -> None:
 
 
 def run_local(jobs: Sequence[Job], workers: int, overwrite: bool) -> Iterator[tuple[Job, dict]]:
-    """Run ``jobs`` in ``workers`` spawned processes; ``(job, result)`` pairs as they finish. On an
-    interrupt, the jobs not started are dropped, the running ones are stopped (their outputs removed)
-    and the interrupt is raised again once they have ended."""
+    """Run ``jobs`` in ``workers`` spawned processes; ``(job, result)`` pairs as they finish.
+
+    A worker that dies (killed, out of memory) breaks the pool: the jobs it held are run again in a
+    new one, up to :data:`RETRIES` more times each (the result's ``attempts``). On an interrupt, the
+    jobs not started are dropped, the running ones are stopped (their outputs removed) and the
+    interrupt is raised again once they have ended."""
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     from ..parallel import process_pool
 
     pool = process_pool(workers, initializer=_worker_ready)
-    futures = {}
+    futures: dict = {}  # a future -> (its job, its attempt)
+    pending = [(job, 1) for job in reversed(jobs)]
     try:
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        pending = list(jobs)
-        pending.reverse()
-        running: set = set()
-        while pending or running:
-            while pending and len(running) < 2 * workers:  # a few queued ahead: no idle worker, no flood
-                job = pending.pop()
-                future = pool.submit(run_job, job.argv(overwrite=overwrite))
-                futures[future] = job
-                running.add(future)
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: futures[f].output):
-                job = futures.pop(future)
+        while pending or futures:
+            broken = False
+            while pending and len(futures) < 2 * workers and not broken:  # a few queued ahead, not all
+                job, attempt = pending.pop()
+                try:
+                    futures[pool.submit(run_job, job.argv(overwrite=overwrite))] = (job, attempt)
+                except BrokenProcessPool:  # a worker died since the last wait: this job has not started
+                    pending.append((job, attempt))
+                    broken = True
+            done = wait(list(futures), return_when=FIRST_COMPLETED)[0] if futures else set()
+            for future in sorted(done, key=lambda f: futures[f][0].output):
+                job, attempt = futures.pop(future)
                 try:
                     result = future.result()
-                except Exception as e:  # the worker died (killed, out of memory): that job failed
-                    result = {"code": 1, "error": f"the worker process died: {e or type(e).__name__}",
-                              "seconds": None, "peak_bytes": None}
-                yield job, result
+                except BrokenProcessPool:
+                    broken = True
+                    if attempt <= RETRIES:
+                        pending.append((job, attempt + 1))
+                        continue
+                    result = {"code": 1, "error": f"its worker process died {attempt} times (killed, or out of "
+                              "memory?)", "seconds": None, "peak_bytes": None}
+                yield job, result | {"attempts": attempt}
+            if broken:  # every job still in the broken pool is run again in a new one
+                pending += [(job, attempt + 1) for job, attempt in futures.values()]
+                futures.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = process_pool(workers, initializer=_worker_ready)
     except BaseException:
         for child in multiprocessing.active_children():  # stop the running jobs (they clean up)
             with contextlib.suppress(OSError):
@@ -482,8 +496,8 @@ def run_local(jobs: Sequence[Job], workers: int, overwrite: bool) -> Iterator[tu
 
 # ----------------------------------------------------------------------------------- the report
 
-REPORT_FIELDS = ("output", "input", "task", "seed", "status", "error", "seconds", "peak_memory_mib", "record",
-                 "options", "command")
+REPORT_FIELDS = ("output", "input", "task", "seed", "status", "error", "seconds", "peak_memory_mib", "attempts",
+                 "record", "options", "command")
 
 
 def report_row(job: Job, status: str, result: dict | None = None) -> dict:
@@ -501,6 +515,7 @@ def report_row(job: Job, status: str, result: dict | None = None) -> dict:
         "error": result.get("error") or "",
         "seconds": result.get("seconds"),
         "peak_memory_mib": round(peak / 2**20, 1) if peak else None,
+        "attempts": result.get("attempts", 1 if result else None),
         "record": str(record) if record.exists() else "",
         "options": " ".join(job.options),
         "command": job.command(),

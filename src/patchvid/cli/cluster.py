@@ -4,8 +4,9 @@ Workers need no shared disk: every file a job reads (its input, labels, any file
 is read once by the driver and put in Ray's object store; a task writes it into a temporary folder,
 runs the job's command line there (:func:`~patchvid.cli.batch.run_job`, as a local worker does) and
 returns the files it made, which the driver puts in place atomically, the record last. With
-``--shared-folder`` the workers read and write the real paths instead. A task whose worker dies is
-retried by Ray (:data:`RETRIES` times); a job that fails (a bad input) is not: it would fail again.
+``--shared-folder`` the workers read and write the real paths instead. A job whose worker dies (killed,
+out of memory, its node lost) is submitted again, up to :data:`RETRIES` more times, and the report
+says how many attempts it took; a job that fails (a bad input) is not: it would fail again.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import InputError
-from .batch import Job, run_job
-
-RETRIES = 3  # Ray's retries of a task whose worker process died
+from .batch import RETRIES, Job, run_job
 
 
 def _ray():
@@ -57,34 +56,47 @@ def run_ray(jobs: Sequence[Job], args: argparse.Namespace, overwrite: bool,
     """Run ``jobs`` as Ray tasks (Ray connected by :func:`start`; ``started``: shut it down at the
     end); ``(job, result)`` pairs as they finish (see :func:`~patchvid.cli.batch.run_local`)."""
     ray = _ray()
+    # the driver retries (not Ray), so that the report can say how many attempts a job took
+    remote = ray.remote(num_cpus=1, max_retries=0)(_shared if args.shared_folder else _shipped)
+    lost = (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError,
+            ray.exceptions.OutOfMemoryError, ray.exceptions.LocalRayletDiedError)
+    shipped: dict[str, object] = {}  # a file's path -> its bytes in the object store, put once
+    futures: dict = {}  # a task -> (its job, its attempt)
+
+    def submit(job: Job, attempt: int) -> None:
+        if args.shared_folder:
+            futures[remote.remote(job.argv(overwrite=overwrite))] = (job, attempt)
+            return
+        paths = _files_of(job)
+        for path in paths:
+            if path not in shipped:
+                shipped[path] = ray.put(_read_files(Path(path)))
+        futures[remote.remote(job, overwrite, paths, *[shipped[p] for p in paths])] = (job, attempt)
+
     try:
-        remote = ray.remote(num_cpus=1, max_retries=RETRIES)(_shared if args.shared_folder else _shipped)
-        shipped: dict[str, object] = {}  # a file's path -> its bytes in the object store, put once
-        futures = {}
         for job in jobs:
-            if args.shared_folder:
-                futures[remote.remote(job.argv(overwrite=overwrite))] = job
-                continue
-            paths = _files_of(job)
-            for path in paths:
-                if path not in shipped:
-                    shipped[path] = ray.put(_read_files(Path(path)))
-            futures[remote.remote(job, overwrite, paths, *[shipped[p] for p in paths])] = job
-        pending = list(futures)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
+            submit(job, 1)
+        while futures:
+            done, _ = ray.wait(list(futures), num_returns=1)
             for ref in done:
-                job = futures.pop(ref)
+                job, attempt = futures.pop(ref)
                 try:
                     answer = ray.get(ref)
+                except lost as e:
+                    if attempt <= RETRIES:
+                        submit(job, attempt + 1)
+                        continue
+                    yield job, {"code": 1, "error": f"the Ray worker was lost {attempt} times: {_first_line(e)}",
+                                "seconds": None, "peak_bytes": None, "attempts": attempt}
+                    continue
                 except ray.exceptions.RayError as e:
-                    yield job, {"code": 1, "error": f"the Ray task failed ({RETRIES} retries): {_first_line(e)}",
-                                "seconds": None, "peak_bytes": None}
+                    yield job, {"code": 1, "error": f"the Ray task failed: {_first_line(e)}", "seconds": None,
+                                "peak_bytes": None, "attempts": attempt}
                     continue
                 result, files = answer if isinstance(answer, tuple) else (answer, None)
                 if files is not None and result["code"] == 0:
                     _put_in_place(job, files, overwrite)
-                yield job, result
+                yield job, result | {"attempts": attempt}
     except BaseException:
         for ref in list(futures):
             ray.cancel(ref, force=True)
