@@ -11,7 +11,9 @@ import os
 
 from .errors import ResourceError
 
-SHARE = 0.9  # of the available memory, what one request may plan to use
+DEFAULT_SHARE = 0.9
+# of the available memory, what one request may plan to use (a batch's worker process: its part of it)
+SHARE = DEFAULT_SHARE
 
 
 def available_memory() -> int | None:
@@ -35,6 +37,10 @@ def check_fits(needed: int, what: str, hint: str) -> None:
     :data:`SHARE` of the available memory: ``"{what} needs about N GiB but only M GiB is available; {hint}"``."""
     available = available_memory()
     if available is not None and needed > SHARE * available:
+        shared = ""
+        if SHARE < DEFAULT_SHARE:  # a batch's worker: its jobs share the memory with the others'
+            shared = f" (this worker's share: {SHARE * available / 2**30:.1f} GiB; fewer --jobs give each more)"
         raise ResourceError(
-            f"{what} needs about {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available; {hint}"
+            f"{what} needs about {needed / 2**30:.1f} GiB but only {available / 2**30:.1f} GiB is available{shared}; "
+            f"{hint}"
         )

@@ -295,3 +295,12 @@ def test_a_job_whose_worker_is_killed_is_run_again(tmp_path, way):
     rows = report(tmp_path / "out")
     assert all(row["status"] == "made" for row in rows) and max(int(row["attempts"]) for row in rows) == 2
     assert media(tmp_path / "out") == media(tmp_path / "whole")
+
+
+def test_each_worker_plans_in_its_share_of_the_memory():
+    code = ("import patchvid.memory as m; from patchvid.cli.batch import _worker_ready; _worker_ready(3)\n"
+            "m.available_memory = lambda: 3 * 2**30\n"
+            "try:\n    m.check_fits(2**30, 'generate', 'smaller')\nexcept m.ResourceError as e:\n    print(e)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "needs about 1.0 GiB but only 3.0 GiB is available (this worker's share: 0.9 GiB; fewer --jobs" in r.stdout

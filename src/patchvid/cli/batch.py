@@ -436,9 +436,13 @@ def _peak_bytes() -> int | None:
     return peak * (1 if sys.platform == "darwin" else 1024)
 
 
-def _worker_ready() -> None:
-    """A worker ignores Ctrl-C between jobs (the batch stops it); :func:`run_job` listens during one."""
+def _worker_ready(workers: int) -> None:
+    """A worker ignores Ctrl-C between jobs (the batch stops it; :func:`run_job` listens during one),
+    and plans its jobs in its share of the memory, so that ``workers`` jobs at once fit together."""
+    from .. import memory
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    memory.SHARE /= workers  # this process runs only the batch's jobs
 
 
 def run_local(jobs: Sequence[Job], workers: int, overwrite: bool) -> Iterator[tuple[Job, dict]]:
@@ -454,7 +458,7 @@ def run_local(jobs: Sequence[Job], workers: int, overwrite: bool) -> Iterator[tu
 
     from ..parallel import process_pool
 
-    pool = process_pool(workers, initializer=_worker_ready)
+    pool = process_pool(workers, initializer=_worker_ready, initargs=(workers,))
     futures: dict = {}  # a future -> (its job, its attempt)
     pending = [(job, 1) for job in reversed(jobs)]
     try:
@@ -484,7 +488,7 @@ def run_local(jobs: Sequence[Job], workers: int, overwrite: bool) -> Iterator[tu
                 pending += [(job, attempt + 1) for job, attempt in futures.values()]
                 futures.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool = process_pool(workers, initializer=_worker_ready)
+                pool = process_pool(workers, initializer=_worker_ready, initargs=(workers,))
     except BaseException:
         for child in multiprocessing.active_children():  # stop the running jobs (they clean up)
             with contextlib.suppress(OSError):
@@ -542,7 +546,6 @@ def write_report(path: Path, rows: Iterable[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..parallel import worker_threads
     from .progress import Progress
 
     progress = Progress(args.quiet)
@@ -616,7 +619,7 @@ def run(args: argparse.Namespace) -> int:
         raise _BatchInterrupted from None
     skipped = len(jobs) - len(todo)
     progress(f"batch: {made} made, {skipped} skipped, {failed} failed of {len(jobs)} outputs; report: {report}"
-             + (f"; workers {worker_threads(args.jobs)} thread(s) each" if args.ray is None else ""))
+             + (f"; {_where(args, len(todo))}" if args.ray is None and todo else ""))
     return min(failed, MAX_EXIT)
 
 
