@@ -31,6 +31,7 @@ BASE = {
     "evaluate": ["in.mp4", "s.mp4"],
     "extend": ["in.mp4", "-o", "o.mp4"],
     "batch": ["in.mp4", "-o", "out"],
+    "ui": [],
 }
 
 NON_FINITE = ["nan", "inf", "-inf", "NaN", "Infinity"]
@@ -134,6 +135,8 @@ OPTIONS = {
     },
     "evaluate": {**INPUT, **TIMES, "--samples": SAMPLES, "--seed": SEED, **SCALE, **METHOD},
     "batch": {"--samples": SAMPLES, "--seed": SEED, "--jobs": JOBS, "--ray-workers": JOBS},
+    "ui": {"--port": whole(["0", "-1"], ["65536"], ["1", "65535"], "from 1 to 65535"),
+           "--max-upload-mb": whole(["0"], ["100001"], ["1", "100000"], "from 1 to 100000")},
 }
 # what a typed option may be without being a number
 NOT_NUMBERS = {"--preset", "--pix-fmt", "--measures"}

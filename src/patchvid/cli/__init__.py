@@ -25,7 +25,7 @@ from .. import __version__
 from ..errors import PatchvidError
 
 # the sub-command modules, imported by build_parser
-_COMMANDS = ("generate", "extend", "edit", "loops", "evaluate", "batch")
+_COMMANDS = ("generate", "extend", "edit", "loops", "evaluate", "batch", "ui")
 
 
 def __getattr__(name: str):
