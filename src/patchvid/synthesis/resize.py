@@ -8,7 +8,9 @@ size returns the input unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -74,8 +76,26 @@ def resize(
         if n_in == n_out:
             continue
         m = resize_matrix(n_in, int(n_out), antialias, bool(periodic)).to(device=out.device, dtype=out.dtype)
-        out = torch.movedim(torch.tensordot(m, out, dims=([1], [axis])), 0, axis)
+        with single_threaded(out.device):
+            out = torch.movedim(torch.tensordot(m, out, dims=([1], [axis])), 0, axis)
     return out.contiguous()
+
+
+@contextlib.contextmanager
+def single_threaded(device: torch.device) -> Iterator[None]:
+    """Run torch's CPU ops on one thread meanwhile: MKL's matrix products round differently with
+    different thread counts (ballet's 13x144x256 pyramid differed in 5 of its 15 levels between 1
+    and 2 threads), and the same command must give the same bytes whatever the threads. A resize's
+    product is a small part of a level's work."""
+    if device.type != "cpu" or torch.get_num_threads() == 1:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resize_frames(frames: np.ndarray, height: int, width: int, chunk: int = 16) -> np.ndarray:
