@@ -188,3 +188,16 @@ def test_without_gradio_the_command_says_how_to_install_it():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr == "patchvid: error: the web UI needs Gradio: pip install 'patchvid[ui]'\n"
+
+
+def test_the_estimate_says_the_size_memory_and_time_before_a_run(tmp_path):
+    import patchvid
+
+    from ..conftest import make_clip
+
+    clip = tmp_path / "clip.mp4"
+    patchvid.write_video(clip, make_clip(8, 48, 64), 25)
+    line = h.generate_estimate(str(clip), "32", 2)
+    assert line.startswith("**Estimate:** 8 frames of 32x24, memory about ") and "for 2 on this machine" in line
+    assert h.generate_estimate(str(clip), "", 1).startswith("**Estimate:** 8 frames of 64x48")
+    assert h.generate_estimate(str(tmp_path / "missing.mp4"), "32", 1) == ""

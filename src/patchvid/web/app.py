@@ -248,6 +248,10 @@ def build_app(workspace: h.Workspace | None = None, max_upload_mb: float = 200, 
                     seed = gr.Number(0, precision=0, label="--seed", info="seed of the first sample; sample i uses "
                                      "SEED + i")
                     size = page.max_size()
+                    estimate = gr.Markdown("", elem_id="gen-estimate")
+                    for changed in (file, size, samples):  # memory and time, before running
+                        changed.change(h.generate_estimate, inputs=[file, size, samples], outputs=estimate,
+                                       queue=False)
                     loop = gr.Checkbox(label="--loop", info="make each sample periodic in time")
                     scale = gr.Textbox("", label="--scale", max_lines=1,
                                        info="output size relative to the input, T,H,W (empty: 1)")

@@ -590,6 +590,40 @@ def check_upload(path: str | os.PathLike | None, max_mb: float, max_frames: int 
     return f"{width}x{height}, {length}, {size:.2f} MB"
 
 
+def generate_estimate(path: str | os.PathLike | None, max_size: str, samples: int) -> str:
+    """What a generate run of ``path`` at ``--max-size`` would take, before it runs: the size it works
+    at, the planner's memory estimate and the runner's rough time (``""`` when there is no input yet
+    or it cannot be read: the upload line says why).
+
+    Example:
+        >>> generate_estimate(None, "256", 2)
+        ''
+    """
+    if not path:
+        return ""
+    from ..cli.runner import estimated_seconds
+    from ..frames import fit_size
+    from ..media import probe_video, read_video
+    from ..synthesis.planning import plan
+    from ..synthesis.settings import GenerateSettings
+
+    try:
+        probe = probe_video(path)
+        if probe is not None:
+            frames, height, width = probe.frames, probe.height, probe.width
+        else:
+            frames, height, width = read_video(path).shape
+        size = int(max_size) if str(max_size).strip().isdigit() else None
+        h, w = fit_size(height, width, size)
+        p = plan((max(1, frames), h, w), GenerateSettings())
+    except (PatchvidError, OSError, ValueError):
+        return ""
+    seconds = estimated_seconds(p)
+    count = max(1, int(samples))
+    took = f", roughly {seconds * count:.0f} s for {count} on this machine's CPU" if seconds else ""
+    return f"**Estimate:** {frames} frames of {w}x{h}, memory about {p.estimated_bytes / 2**30:.2f} GiB{took}"
+
+
 def first_frame(path: str | os.PathLike):
     """The first frame of a video, GIF or image, ``(H, W, 3) uint8``, at its full size (a mask drawn on
     it is shrunk with the input by ``--max-size``)."""
