@@ -10,8 +10,9 @@ and resumed; on real footage at the paper's size (13x144x256).
    job time less the median time of the same solve in this process (``patchvid.solve`` of the
    prepared problem): reading, encoding, the record and the command line's start. Every run's
    outputs are compared byte for byte with the first ``--jobs 1`` run.
-2. **Interrupted and resumed.** A ``--samples 100`` batch of one clip with ``--jobs 2``, sent SIGINT
-   once ``--cut`` of its records exist, then run again with the same command: the outputs kept at
+2. **Interrupted and resumed.** A ``--samples 100`` batch of one clip with ``--jobs 2`` (at
+   ``--resume-size``), sent SIGTERM once ``--cut`` of its records exist (a background job ignores
+   SIGINT), then run again with the same command: the outputs kept at
    the cut, the outputs the second run made, its wall time, and whether the final 100 outputs are
    byte for byte those of an uninterrupted run (the ``--jobs 1`` throughput runs' seeds, extended).
 3. **Picture.** ``docs/batch_throughput.png``: samples per minute of each way, with the run-to-run
@@ -97,15 +98,16 @@ def throughput(inputs: list[Path], samples: int, runs: int, work: Path) -> dict:
     return results
 
 
-def interrupted(path: Path, cut: float, work: Path) -> dict:
+def interrupted(path: Path, cut: float, work: Path, size: int) -> dict:
     whole_dir, cut_dir = work / "whole", work / "cut"
-    whole_wall, _, _ = batch([path], whole_dir, 100, ["--jobs", "2"])
+    size_args = ["--max-size", str(size)]
+    whole_wall, _, _ = batch([path], whole_dir, 100, ["--jobs", "2", *size_args])
     args = [sys.executable, "-m", "patchvid", "batch", str(path), "-o", str(cut_dir), "--samples", "100", "-q",
-            "--jobs", "2", *CUT]
+            "--jobs", "2", *CUT, *size_args]
     process = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     while len(list(cut_dir.glob("*.mp4.json"))) < cut * 100 and process.poll() is None:
         time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)  # SIGINT stays ignored in a background job
     process.communicate(timeout=600)
     kept = len(media(cut_dir))
     started = time.perf_counter()
@@ -155,6 +157,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=6, help="samples per clip in the throughput runs")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cut", type=float, default=0.4, help="fraction of the 100 made before the interrupt")
+    parser.add_argument("--resume-size", type=int, default=256,
+                        help="--max-size of the interrupted 100-sample batch (256: 13x144x256)")
     parser.add_argument("--parts", nargs="+", default=["throughput", "resume"], choices=["throughput", "resume"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -176,8 +180,9 @@ def main() -> None:
                       f"{r['peak_mib_max']:.0f} | {'yes' if r['same_bytes'] else 'NO'} |")
             picture(t, ROOT / "docs" / "batch_throughput.png")
         if "resume" in args.parts:
-            out["resume"] = r = interrupted(inputs[0], args.cut, work)
-            print(f"\n100 samples of {args.clips[0]}, --jobs 2, interrupted (SIGINT) after {args.cut:.0%}: exit "
+            out["resume"] = r = interrupted(inputs[0], args.cut, work, args.resume_size)
+            print(f"\n100 samples of {args.clips[0]} (--max-size {args.resume_size}), --jobs 2, interrupted "
+                  f"(SIGTERM) after {args.cut:.0%}: exit "
                   f"{r['exit_status_at_cut']}, {r['kept_at_cut']} kept; the same command again: exit "
                   f"{r['resume_exit']}, {r['made_on_resume']} made in {r['resume_seconds']:.0f} s "
                   f"(uninterrupted: 100 in {r['uninterrupted_seconds']:.0f} s); {r['outputs']} outputs, "
