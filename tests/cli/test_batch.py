@@ -85,6 +85,14 @@ def test_a_manifest_makes_its_rows_outputs_named_by_the_template(tmp_path):
     assert "1_clip1_s0.mp4" in {Path(row["output"]).name for row in report(tmp_path / "out")}
 
 
+def test_an_empty_manifest_is_refused(tmp_path):
+    (tmp_path / "m.csv").write_text("input\n")
+    r = patchvid_cli("batch", tmp_path / "m.csv", "-o", tmp_path / "out")
+    assert r.returncode == 1
+    one_error_line(r.stderr, "has no rows")
+    assert not (tmp_path / "out").exists()
+
+
 def test_names_that_collide_are_refused_before_any_work(tmp_path):
     clips(tmp_path / "a", 1)
     clips(tmp_path / "b", 1)
@@ -108,8 +116,9 @@ def test_a_corrupt_input_is_reported_and_the_batch_goes_on(tmp_path):
     good = clips(tmp_path / "in", 1)[0]
     bad = tmp_path / "in" / "broken.mp4"
     bad.write_bytes(good.read_bytes()[:2000])
-    r = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "out", "--samples", "2", *TINY)
+    r = patchvid_cli("batch", tmp_path / "in", "-o", tmp_path / "out", "--samples", "2", "-q", *TINY)
     assert r.returncode == 2, r.stderr  # the number of failed outputs
+    assert r.stderr.count("patchvid batch: failed: ") == 2  # errors, said under -q too
     assert "Traceback" not in r.stderr and "broken.mp4" in r.stderr
     assert sorted(media(tmp_path / "out")) == ["clip0_000.mp4", "clip0_001.mp4"]
     statuses = {Path(row["output"]).name: (row["status"], row["error"]) for row in report(tmp_path / "out")}

@@ -250,6 +250,8 @@ def read_manifest(path: Path) -> list[Entry]:
                 rows = [json.loads(line) for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError as e:
             raise InputError(f"the manifest {path} is not valid JSON Lines: line {e.lineno}: {e.msg}") from None
+    if not rows:
+        raise InputError(f"the manifest {path} has no rows")
     return [_entry(row, n, path) for n, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 1)]
 
 
@@ -601,7 +603,9 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     failed += 1
                     status = "failed"
-                    progress(f"failed: {job.output} ({job.input}, seed {job.seed}): {result['error']}")
+                    # an error, so said under -q too ("print nothing but errors")
+                    print(f"patchvid batch: failed: {job.output} ({job.input}, seed {job.seed}): {result['error']}",
+                          file=sys.stderr, flush=True)
                 rows[job.output] = report_row(job, status, result)
                 write_report(report, rows.values())
                 bar.advance(1)
