@@ -37,9 +37,6 @@ from .options import command_parser, samples_count, seed_value, whole_in
 TASKS = ("generate", "extend", "retarget", "inpaint", "loop", "texture", "cinemagraph")
 SEEDLESS = ("loop", "cinemagraph")
 LABELLED = ("generate", "retarget")  # the tasks that take --labels  # tasks whose output has no random choice
-MEDIA_EXTS = {".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".gif", ".png", ".jpg", ".jpeg", ".bmp", ".tif",
-              ".tiff", ".webp"}
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 MANIFEST_EXTS = {".csv", ".jsonl", ".json"}
 DEFAULT_TEMPLATE = "{stem}_{seed:03d}{ext}"
 SEEDLESS_TEMPLATE = "{stem}_{task}{ext}"
@@ -204,13 +201,16 @@ def read_inputs(items: Sequence[str]) -> list[Entry]:
     """The inputs that ``items`` name: media files as they are; globs (quoted, so the shell left them)
     expanded, sorted; folders: the media files in them, sorted (not their subfolders: to use a folder
     of numbered frames as one clip, name it in a manifest); manifests: their rows."""
+    from ..media import GIF_EXT, IMAGE_EXTS, VIDEO_EXTS
+
     entries: list[Entry] = []
     for item in items:
         path = Path(item)
         if path.suffix.lower() in MANIFEST_EXTS and path.is_file():
             entries += read_manifest(path)
         elif path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTS)
+            media = VIDEO_EXTS | IMAGE_EXTS | {GIF_EXT}
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in media)
             if not found:
                 raise InputError(f"the folder {item} holds no video or image files")
             entries += [Entry(str(p)) for p in found]
@@ -312,6 +312,8 @@ def output_name(template: str, *, stem: str, seed: int | None, index: int, task:
 
 def plan_jobs(entries: Sequence[Entry], args: argparse.Namespace, options: Sequence[str]) -> list[Job]:
     """One job per output, in a fixed order (input, then seed); names checked for collisions."""
+    from ..media import IMAGE_EXTS
+
     jobs: list[Job] = []
     for index, entry in enumerate(entries):
         _check_owned(entry.options, f"{entry.input}: ")
