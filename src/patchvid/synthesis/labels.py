@@ -22,7 +22,7 @@ import torch
 
 from ..errors import InputError
 from .engine import LevelReport
-from .patches import patch_grid
+from .patches import fold_periodic, patch_grid
 from .problem import Problem, solve
 
 Patch = tuple[int, int, int]
@@ -78,19 +78,18 @@ def vote_labels(
         raise InputError(f"the field must be (T', H', W', 3), got {field.shape}")
     if field.min() < 0 or (field.reshape(-1, 3).max(0) >= np.array(grid)).any():
         raise InputError(f"the field points outside the labels' {grid} patch corners")  # the kernel reads unchecked
-    sizes = field.shape[:3]
-    for axis, (p, periodic) in enumerate(zip(patch, wrap)):  # as fold_nnf_wrapped: the wrapped corners again
-        if periodic and p > 1:
-            field = np.concatenate((field, field.take(range(p - 1), axis=axis)), axis=axis)
     values, inverse = np.unique(labels, return_inverse=True)  # sorted: a tie to the smaller index is to the smaller id
     ids = inverse.reshape(-1).astype(np.int32)
     _, hv, wv = labels.shape
-    base = np.ascontiguousarray((field[..., 0] * hv + field[..., 1]) * wv + field[..., 2])
-    out = np.empty(tuple(n + p - 1 for n, p in zip(base.shape, patch)), np.int32)
-    _labels.vote_mode(ids, base, hv, wv, tuple(int(p) for p in patch), out)
-    for axis, (p, periodic, n) in enumerate(zip(patch, wrap, sizes)):
-        if periodic and p > 1:  # the n samples that got every vote, rotated back into place
-            out = np.roll(out.take(range(p - 1, p - 1 + n), axis=axis), p - 1, axis=axis)
+
+    def fold(corners: torch.Tensor) -> torch.Tensor:
+        c = corners.numpy()
+        base = np.ascontiguousarray((c[..., 0] * hv + c[..., 1]) * wv + c[..., 2])
+        out = np.empty(tuple(n + p - 1 for n, p in zip(base.shape, patch)), np.int32)
+        _labels.vote_mode(ids, base, hv, wv, tuple(int(p) for p in patch), out)
+        return torch.from_numpy(out)
+
+    out = fold_periodic(fold, torch.from_numpy(field), patch, wrap, first_axis=0).numpy()
     return values[out]
 
 

@@ -157,14 +157,28 @@ def fold_nnf_wrapped(
         >>> fold_nnf_wrapped(value, nnf, (2, 1, 1), "mean", (True, False, False)).flatten().tolist()
         [0.5, 1.0, 2.0, 1.5]
     """
+    return fold_periodic(lambda field: fold_nnf(value, field, patch, vote), nnf, patch, wrap, first_axis=1)
+
+
+def fold_periodic(
+    fold: Callable[[torch.Tensor], torch.Tensor],
+    nnf: torch.Tensor,
+    patch: Patch,
+    wrap: tuple[bool, bool, bool],
+    first_axis: int = 1,
+) -> torch.Tensor:
+    """Any vote ``fold`` (a field to its ``(..., T, H, W)`` output, whose ``T`` axis is ``first_axis``)
+    made periodic along ``wrap``, as :func:`fold_nnf_wrapped` describes: the field extended by its
+    first ``p - 1`` corners, folded, and the ``n`` samples that got every vote rotated back into
+    place. The pixels' vote and the labels' (:func:`~patchvid.synthesis.labels.vote_labels`) share it."""
     if not any(w and p > 1 for p, w in zip(patch, wrap)):
-        return fold_nnf(value, nnf, patch, vote)
+        return fold(nnf)
     sizes = nnf.shape[:3]
     for axis, (p, periodic) in enumerate(zip(patch, wrap)):
         if periodic and p > 1:
             nnf = torch.cat((nnf, nnf.narrow(axis, 0, p - 1)), dim=axis)
-    out = fold_nnf(value, nnf, patch, vote)
-    for axis, (p, periodic, n) in enumerate(zip(patch, wrap, sizes), start=1):
+    out = fold(nnf)
+    for axis, (p, periodic, n) in enumerate(zip(patch, wrap, sizes), start=first_axis):
         if periodic and p > 1:
             out = out.narrow(axis, p - 1, n).roll(p - 1, dims=axis)
     return out.contiguous()
