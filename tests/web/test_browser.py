@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from fractions import Fraction
@@ -50,6 +51,8 @@ def server(tmp_path_factory):
         while lines[-1] and not lines[-1].startswith("patchvid ui:"):
             lines.append(process.stdout.readline())
         assert lines[-1].strip() == f"patchvid ui: {url}", "".join(lines)
+        # keep reading what the server says, so that a full pipe can never stall it
+        threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
         for _ in range(100):
             try:
                 urllib.request.urlopen(url, timeout=1)
@@ -180,7 +183,7 @@ def test_a_corrupt_upload_shows_the_error(page, tmp_path):
     info.get_by_text("not a readable video or image").wait_for(timeout=20000)
     assert "broken.mp4" in info.inner_text() and "Cannot use this file" in info.inner_text()
     page.click("#ev-run")  # a run on it ends in the one error line, as a message on the page
-    page.locator(".toast-body").get_by_text("not a readable video or image").first.wait_for(timeout=20000)
+    page.locator("#ev-results .pv-status").get_by_text("not a readable video or image").wait_for(timeout=60000)
     _shot(page, tmp_path, "error")
 
 
@@ -190,8 +193,9 @@ def test_a_failed_run_shows_the_cli_error(page, clip, tmp_path):
     page.locator("#gen-input").page.get_by_text("method options").first.click()
     page.get_by_label("--noise").first.fill("500")
     page.click("#gen-run")
-    page.locator(".toast-body").get_by_text("argument --noise: must be a number from 0 to 100, got '500'").first \
-        .wait_for(timeout=30000)
+    # the error stays in the status after its toast has gone
+    page.locator("#gen-results .pv-status").get_by_text(
+        "failed: argument --noise: must be a number from 0 to 100, got '500'").wait_for(timeout=60000)
     assert "--noise 500" in page.locator("#gen-results .pv-command textarea").input_value()
 
 

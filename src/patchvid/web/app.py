@@ -183,6 +183,8 @@ class _Page:
             try:
                 argv = make_argv(values_of(data), folder)
             except PatchvidError as e:
+                # the status keeps the error on the page after the toast has gone
+                yield {out["status"]: f"failed: {e}"}
                 raise gr.Error(str(e), print_exception=False) from None
             cleared = {player: gr.update(value=None) for player in [*out["videos"], *out["images"]]}
             yield {**cleared, out["command"]: h.command_text(argv), out["status"]: "starting", out["files"]: None}
@@ -195,6 +197,7 @@ class _Page:
                 yield {out["status"]: str(e)}
                 return
             except PatchvidError as e:
+                yield {out["status"]: f"failed: {e}"}
                 raise gr.Error(str(e), print_exception=False) from None
             finally:
                 run.cancel()  # also when Gradio closes this generator (Cancel, a closed page)
