@@ -219,3 +219,31 @@ def test_contact_sheet(tmp_path, small_video):
     assert sheet.shape[0] == 3 * 120 + 2 * 4  # the input and two samples, one row each
     r = patchvid_cli("generate", small_video, "-o", tmp_path / "p.mp4", "--sheet", tmp_path / "sheet.mp4")
     assert_clean_failure(r, "--sheet")
+
+
+# paper: half of 5 frames, and at least a patch's 3
+@pytest.mark.parametrize(("method", "noise", "frames"), [("default", 4.0, 5), ("paper", 5.0, 3), ("clean", 3.0, 5)])
+def test_method_presets_set_noise_and_length(tmp_path, small_video, method, noise, frames):
+    out = tmp_path / "o.mp4"
+    assert main(["generate", str(small_video), "-o", str(out), "--method", method, *FAST]) == 0
+    record = json.loads(out.with_name("o.mp4.json").read_text())
+    assert record["options"]["method"] == method
+    assert record["settings"]["noise"] == GenerateSettings.preset(method).noise == noise
+    assert read_video(out).frames.shape[0] == frames
+
+
+def test_explicit_options_win_over_the_method_preset(tmp_path, small_video):
+    out = tmp_path / "o.mp4"
+    # 4 is the default's noise: given explicitly it must still beat the paper's 5
+    assert main(["generate", str(small_video), "-o", str(out), "--method", "paper", "--noise", "4",
+                 "--scale", "1", *FAST]) == 0
+    record = json.loads(out.with_name("o.mp4.json").read_text())
+    assert record["settings"]["noise"] == 4.0 and record["settings"]["scale"] == [1.0, 1.0, 1.0]
+    assert read_video(out).frames.shape[0] == 5
+
+
+def test_unknown_preset_is_refused(tmp_path, small_video):
+    r = patchvid_cli("generate", small_video, "-o", tmp_path / "o.mp4", "--method", "fast")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "argument --method: invalid choice: 'fast'" in r.stderr.strip().splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

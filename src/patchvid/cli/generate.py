@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_input_arguments(p)
     add_output_arguments(p)
-    add_scale_argument(add_run_arguments(p, samples=True))
+    add_scale_argument(add_run_arguments(p, samples=True), None)
     g = p.add_argument_group("length, loops and tiles")
     g.add_argument("--duration", type=duration,
                    help="output length: seconds (30, 1:30, 10m, 1h) or frames (500f); longer than a window, it is "
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--tile", choices=("x", "y", "xy"),
                    help="make each sample periodic in space: tiles side by side (x), stacked (y) or both")
     add_labels_argument(p)
-    add_method_arguments(p)
+    add_method_arguments(p, presets=True)
     p.set_defaults(handler=run)
 
 
@@ -81,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
     if length is not None:
         if video.is_image:
             fail("an image has one frame: --duration and --frames apply to videos")
-        if args.scale[0] != 1:
+        if args.scale is not None and args.scale[0] != 1:
             fail("give the length with --duration/--frames or --scale's first factor, not both")
         settings = settings.replace(scale=(length / t, *settings.scale[1:]))
     count = max(1, round(t * settings.scale[0]))
-    options = {"samples": args.samples, "demo": args.demo, "loop": args.loop, "tile": args.tile or ""}
+    options = {"samples": args.samples, "demo": args.demo, "loop": args.loop, "tile": args.tile or "",
+               "method": args.method}
     window = args.window or 2 * t
     if not video.is_image and not args.loop and count > window and settings.scale[1:] == (1.0, 1.0) and t > 1:
         from .extend import stream_generate

@@ -7,13 +7,14 @@ and the torch-free settings modules, and answers at once.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..synthesis.settings import DEVICES, SEARCHES, VOTES, GenerateSettings
+from ..synthesis.settings import DEVICES, PRESETS, SEARCHES, VOTES, GenerateSettings
 
 if TYPE_CHECKING:
     from ..media.times import Time
@@ -520,22 +521,32 @@ def add_scale_argument(group: argparse._ArgumentGroup, default: tuple | None = G
         default=default,
         metavar="T,H,W",
         help="output size relative to the input: frames, height, width (e.g. 0.5 for half length as "
-        f"the published method, 1,1,1.5 for wider; each {scales.range}; default 1)",
+        f"the published method, 1,1,1.5 for wider; each {scales.range}; default 1"
+        + ("; --method paper 0.5,1,1)" if default is None else ")"),
     )
 
 
 def add_method_arguments(
-    parser: argparse.ArgumentParser, defaults: GenerateSettings | None = None, keeps_layout: str = ""
+    parser: argparse.ArgumentParser, defaults: GenerateSettings | None = None, keeps_layout: str = "",
+    presets: bool = False,
 ) -> None:
     """The "method" options read by :func:`settings_from`, with a task's own ``defaults``.
     ``keeps_layout`` (where the task can keep a given layout: in which case) leaves the coarsest
-    level's size and frames unset, to be chosen per input (:func:`settings_from`)."""
+    level's size and frames unset, to be chosen per input (:func:`settings_from`). ``presets``: a
+    ``--method`` option picks one of :data:`~patchvid.synthesis.settings.PRESETS`, whose values the
+    options given explicitly override."""
     d = defaults or GenerateSettings()
     e = d.engine
     m = parser.add_argument_group("method")
-    m.add_argument("--noise", type=noise_level, default=d.noise,
+    if presets:
+        m.add_argument("--method", choices=list(PRESETS), default="default",
+                       help="a set of the settings below: default (as diverse as the published method, "
+                       "cleaner), paper (the published settings: noise 5, half the frames) or clean (fewer "
+                       "artefacts, less diversity); options given explicitly win")
+        noise_default = "; " + ", ".join(f"{k} {GenerateSettings.preset(k).noise:g}" for k in PRESETS if k != "default")
+    m.add_argument("--noise", type=noise_level, default=None if presets else d.noise,
                    help=f"noise at the coarsest level, {noise_level.range} in units of the [-1, 1] value range "
-                   f"(default {d.noise:g})")
+                   f"(default {d.noise:g}{noise_default if presets else ''})")
     m.add_argument("--patch", type=patch_size, default=e.patch, metavar="TxHxW",
                    help=f"patch size in frames x height x width, each 1 to {MAX_PATCH} (default 3x7x7; images use "
                    "1 frame)")
@@ -573,9 +584,10 @@ def settings_from(args: argparse.Namespace, keep_layout_of: tuple[int, int, int]
     if last_seed > MAX_SEED:
         raise InputError(f"--seed {args.seed} with --samples {args.samples} gives seeds up to {last_seed}, past "
                          f"2**63 - 1: give --seed at most {MAX_SEED - args.samples + 1}")
-    d = GenerateSettings()
-    settings = GenerateSettings(
-        noise=args.noise,
+    d = GenerateSettings.preset(getattr(args, "method", None) or "default")
+    settings = dataclasses.replace(
+        d,
+        noise=d.noise if args.noise is None else args.noise,
         scale=getattr(args, "scale", None) or d.scale,
         factor=args.factor,
         coarsest_size=args.coarsest_size or d.coarsest_size,

@@ -122,6 +122,19 @@ class GenerateSettings:
         default_factory=lambda: EngineSettings(large_voxels=LARGE_VOXELS, huge_voxels=HUGE_VOXELS)
     )
 
+    @classmethod
+    def preset(cls, name: str) -> GenerateSettings:
+        """The settings of a named preset (:data:`PRESETS`): ``"default"``, ``"paper"`` (the
+        published method's: noise 5, half the input's frames) or ``"clean"`` (fewer artefacts,
+        less diversity).
+
+        Raises:
+            InputError: an unknown name.
+        """
+        if name not in PRESETS:
+            raise InputError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
+        return cls().replace(**PRESETS[name])
+
     def replace(self, **changes) -> GenerateSettings:
         """A copy with fields of this class or of :class:`EngineSettings` changed by name
         (``replace(noise=3, patch=(3, 5, 5))``). Unknown names raise
@@ -151,6 +164,14 @@ class GenerateSettings:
             (self.device in DEVICES, f"unknown device {self.device!r}; use one of {', '.join(DEVICES)}"),
         ])
         self.engine.validate()
+
+
+# What each preset changes from the defaults (BENCHMARKS.md, "Against the published samples (issue 19)")
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "paper": {"noise": 5.0, "scale": (0.5, 1.0, 1.0)},
+    "clean": {"noise": 3.0},
+}
 
 
 def _sizes(shape: tuple) -> bool:
