@@ -1,8 +1,10 @@
+import math
+
 import pytest
 import torch
 
 from patchvid.synthesis.backends import numba_available
-from patchvid.synthesis.patches import fold, fold_nnf, gaussian_weights, patch_grid, unfold
+from patchvid.synthesis.patches import fold, fold_nnf, gaussian_weights, patch_grid, patch_spread, unfold
 
 
 def video(c=3, t=5, h=11, w=13, seed=0):
@@ -117,3 +119,20 @@ def test_compiled_fold_agrees_on_piecewise_coherent_fields(vote, patch):
     nnf = torch.where(noise[..., None], random, nnf)
     nnf = torch.minimum(nnf.clamp(min=0), torch.tensor(grid) - 1)
     assert_backends_agree(v, nnf, patch, vote)
+
+
+def test_patch_spread_is_the_distance_to_the_nearest_disjoint_patch():
+    # stripes of period 4: the patch 4 columns on is the same and does not overlap
+    stripes = (torch.arange(40) % 4).float().expand(1, 1, 4, 40).contiguous()
+    assert patch_spread(stripes, (1, 4, 4)) == 0.0
+    # a ramp: shifted copies one voxel away are close, but they overlap and do not count
+    ramp = torch.arange(40.0).expand(1, 1, 4, 40).contiguous()  # one patch high: no copies above or below
+    d = patch_spread(ramp, (1, 4, 4))
+    assert d == pytest.approx(4 * 4, rel=1e-5)  # the nearest disjoint patch is 4 columns away: 4 per value, 16 values
+    assert patch_spread(2 * ramp, (1, 4, 4)) == pytest.approx(2 * d, rel=1e-5)
+
+
+def test_patch_spread_of_a_level_where_every_patch_overlaps():
+    video = torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    assert 0 < patch_spread(video, (3, 7, 7)) < math.inf  # 4 patches, all overlapping: the nearest other
+    assert patch_spread(video[:, :, :7, :7], (3, 7, 7)) == 0.0  # one patch

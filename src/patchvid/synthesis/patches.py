@@ -52,6 +52,48 @@ def unfold(video: torch.Tensor, patch: Patch) -> torch.Tensor:
     return windows.permute(1, 2, 3, 0, 4, 5, 6).reshape(-1, c * pt * ph * pw)
 
 
+def patch_spread(video: torch.Tensor, patch: Patch, max_queries: int = 4096) -> float:
+    """How far apart a video's patches are: the mean distance from a patch to its nearest patch that
+    does not overlap it (the shifted copies of a patch one voxel away say nothing of its content).
+
+    This is the paper's measure for the noise: noise much smaller than it leaves the input's layout
+    in place (near-copies), noise much larger scrambles it.
+
+    Args:
+        video: ``(C, T, H, W)`` float32 (a coarsest pyramid level; its ``C*pt*ph*pw`` values per patch).
+        patch: ``(pt, ph, pw)``.
+        max_queries: at most this many patches (evenly spaced in corner order) are measured; every
+            patch is a candidate.
+
+    Returns:
+        The mean Euclidean distance over a patch's values, in the video's units; for a patch that
+        every other one overlaps (the middle of a small level), the nearest other patch counts.
+        ``0.0`` for a video of one patch.
+
+    Example:
+        >>> v = torch.zeros(3, 3, 15, 15)
+        >>> patch_spread(v, (3, 7, 7))
+        0.0
+    """
+    grid = patch_grid(video.shape[1:], patch)
+    rows = unfold(video, patch)
+    n = rows.shape[0]
+    if n < 2:
+        return 0.0
+    corners = torch.stack(torch.meshgrid(*(torch.arange(g) for g in grid), indexing="ij"), -1).reshape(-1, 3)
+    queries = torch.linspace(0, n - 1, min(n, max_queries)).round().long().unique()
+    reach = torch.tensor(patch)
+    total = 0.0
+    for chunk in torch.split(queries, 512):
+        # computed directly, not as |q|^2 + |k|^2 - 2qk, which rounds a zero distance to a positive one
+        d2 = torch.cdist(rows[chunk], rows, compute_mode="donot_use_mm_for_euclid_dist").square()
+        apart = (corners[chunk][:, None] - corners[None]).abs()
+        nearest = d2.masked_fill((apart < reach).all(-1), math.inf).min(1).values
+        other = d2.masked_fill((apart == 0).all(-1), math.inf).min(1).values
+        total += float(torch.where(nearest.isinf(), other, nearest).sqrt().sum())
+    return total / len(queries)
+
+
 def fold(
     patches: torch.Tensor,
     shape: tuple[int, int, int, int],
