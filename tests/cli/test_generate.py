@@ -247,3 +247,15 @@ def test_unknown_preset_is_refused(tmp_path, small_video):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "argument --method: invalid choice: 'fast'" in r.stderr.strip().splitlines()[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_noise_mode_and_the_noise_used_are_recorded(tmp_path, small_video):
+    out = tmp_path / "o.mp4"
+    assert main(["generate", str(small_video), "-o", str(out), "--noise-mode", "adaptive", "--noise", "4",
+                 *FAST]) == 0
+    record = json.loads(out.with_name("o.mp4.json").read_text())
+    assert record["settings"]["adaptive_noise"] is True and record["settings"]["noise"] == 4.0
+    assert record["plan"]["noise_used"] != 4.0 and record["plan"]["noise_used"] > 0
+    assert main(["generate", str(small_video), "-o", str(out), "-y", "--noise-mode", "fixed", *FAST]) == 0
+    record = json.loads(out.with_name("o.mp4.json").read_text())
+    assert record["settings"]["adaptive_noise"] is False and record["plan"]["noise_used"] == record["settings"]["noise"]

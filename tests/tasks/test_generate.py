@@ -107,3 +107,24 @@ def test_real_footage_sample_is_made_of_input_patches():
     assert out.shape == frames.shape
     assert d.mean() < 0.012
     assert np.abs(out.astype(int) - frames).mean() > 3
+
+
+def test_adaptive_noise_is_the_noise_times_the_inputs_patch_spread():
+    from patchvid.synthesis.patches import patch_spread
+    from patchvid.synthesis.settings import SPREAD_REFERENCE
+    from patchvid.tasks.generate import prepare_generate
+
+    frames = make_clip(8, 36, 48, seed=3)
+    fixed = GenerateSettings(noise=4.0, adaptive_noise=False)
+    problem = prepare_generate(frames, fixed.replace(adaptive_noise=True))
+    spread = patch_spread(problem.values[-1], problem.plan.patch)
+    assert problem.noise == pytest.approx(4.0 * spread / SPREAD_REFERENCE)
+    assert prepare_generate(frames, fixed).noise == 4.0
+    # a flatter input (half the contrast) has closer patches, so it gets less noise
+    flat = (frames.astype(np.float32) * 0.5 + 64).astype(np.uint8)
+    assert prepare_generate(flat, fixed.replace(adaptive_noise=True)).noise < 0.6 * problem.noise
+    # the sample is the one the fixed noise of that amount makes
+    adaptive = patchvid.generate(frames, seed=2, settings=fixed.replace(adaptive_noise=True, iterations=1))
+    same = patchvid.generate(frames, seed=2, settings=fixed.replace(noise=problem.noise, iterations=1))
+    np.testing.assert_array_equal(adaptive, same)
+    assert prepare_generate(frames, fixed.replace(noise=0.0, adaptive_noise=True)).noise == 0.0

@@ -29,9 +29,12 @@ def clip_path(tmp_path):
 
 def test_generate_argv_keeps_only_what_differs_from_the_defaults():
     argv = h.generate_argv("c.mp4", samples=2, seed=3, max_size="32",
-                           method={"--noise": "4", "--patch": "3x7x7", "--iterations": 2, "--vote": "median"})
+                           method={"--noise": "", "--method": "default", "--patch": "3x7x7", "--iterations": 2,
+                                   "--vote": "median"})
     assert argv == ["generate", "c.mp4", "-o", "out/sample.mp4", "--samples", "2", "--seed", "3", "--max-size", "32",
                     "--iterations", "2"]
+    # the noise is unset by default (the --method preset's); given, it is passed even at the default's value
+    assert h.generate_argv("c.mp4", method={"--noise": "4"})[-2:] == ["--noise", "4"]
     assert h.generate_argv(None, demo=True, samples=1)[:4] == ["generate", "--demo", "-o", "out/sample.mp4"]
     assert h.generate_argv("p.png")[3] == "out/sample.png"  # an image gives an image
     assert "--loop" in h.generate_argv("c.mp4", loop=True)
@@ -74,7 +77,9 @@ def test_every_view_builds_a_command_the_cli_parses():
 
 def test_method_options_have_the_cli_defaults_and_help():
     options = {o.flag: o for o in h.options_of("generate")}
-    assert options["--noise"].default == "4" and "noise" in options["--noise"].help
+    # the noise is the --method preset's unless given
+    assert options["--noise"].default == "" and "default 4; paper 5, clean 3" in options["--noise"].help
+    assert options["--method"].choices == ("default", "paper", "clean") and options["--method"].default == "default"
     assert options["--patch"].default == "3x7x7" and options["--factor"].default == "0.85"
     assert options["--vote"].choices and options["--alpha"].default == ""
     assert {o.flag: o for o in h.options_of("inpaint")}["--coarsest-size"].default == ""  # chosen per input

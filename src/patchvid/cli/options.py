@@ -526,6 +526,9 @@ def add_scale_argument(group: argparse._ArgumentGroup, default: tuple | None = G
     )
 
 
+NOISE_MODES = ("fixed", "adaptive")  # GenerateSettings.adaptive_noise False, True
+
+
 def add_method_arguments(
     parser: argparse.ArgumentParser, defaults: GenerateSettings | None = None, keeps_layout: str = "",
     presets: bool = False,
@@ -547,6 +550,12 @@ def add_method_arguments(
     m.add_argument("--noise", type=noise_level, default=None if presets else d.noise,
                    help=f"noise at the coarsest level, {noise_level.range} in units of the [-1, 1] value range "
                    f"(default {d.noise:g}{noise_default if presets else ''})")
+    if presets:
+        m.add_argument("--noise-mode", choices=NOISE_MODES, default=None,
+                       help="fixed: --noise as given; adaptive: scaled by how far apart the input's coarsest "
+                       "patches are, so that every clip gets about the same diversity (default: "
+                       + ", ".join(f"{NOISE_MODES[GenerateSettings.preset(k).adaptive_noise]} for {k}"
+                                   for k in PRESETS) + ")")
     m.add_argument("--patch", type=patch_size, default=e.patch, metavar="TxHxW",
                    help=f"patch size in frames x height x width, each 1 to {MAX_PATCH} (default 3x7x7; images use "
                    "1 frame)")
@@ -588,6 +597,8 @@ def settings_from(args: argparse.Namespace, keep_layout_of: tuple[int, int, int]
     settings = dataclasses.replace(
         d,
         noise=d.noise if args.noise is None else args.noise,
+        adaptive_noise=d.adaptive_noise if getattr(args, "noise_mode", None) is None
+        else args.noise_mode == "adaptive",
         scale=getattr(args, "scale", None) or d.scale,
         factor=args.factor,
         coarsest_size=args.coarsest_size or d.coarsest_size,

@@ -162,6 +162,7 @@ def plan_record(problem) -> dict:
         "output_frames_height_width": list(problem.output_shape),
         "synthesized_frames_height_width": list(plan.output_shape),
         "patch": list(plan.patch),
+        "noise_used": problem.noise,  # differs from the settings' noise where it adapts to the input
         "levels_input": [list(s) for s in plan.levels.input],
         "levels_output": [list(s) for s in plan.levels.output],
         "device": str(plan.device),

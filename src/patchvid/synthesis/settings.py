@@ -105,6 +105,9 @@ class GenerateSettings:
         search: ``"auto"`` (exact on small levels, PatchMatch on large ones), ``"exact"`` or
             ``"patchmatch"``.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        adaptive_noise: scale ``noise`` per input by how far apart its coarsest patches are
+            (:func:`~patchvid.synthesis.patches.patch_spread` over :data:`SPREAD_REFERENCE`), so that
+            clips of very distinct or very alike patches get about the diversity a typical one does.
         engine: how each level is solved (:class:`EngineSettings`; by default with the reference
             code's rules for large levels). Images use one-frame patches whatever ``engine.patch`` says.
     """
@@ -118,6 +121,7 @@ class GenerateSettings:
     coarsest_frames: int = 3
     search: str = "auto"
     device: str = "auto"
+    adaptive_noise: bool = False
     engine: EngineSettings = field(
         default_factory=lambda: EngineSettings(large_voxels=LARGE_VOXELS, huge_voxels=HUGE_VOXELS)
     )
@@ -165,6 +169,10 @@ class GenerateSettings:
         ])
         self.engine.validate()
 
+
+# patch_spread of the coarsest level (3x15x27 for 16:9) of a typical clip: the median over 15 real clips
+# is 6.4 (birds 1.9 to waterfall 11.0; BENCHMARKS.md, "Against the published samples (issue 19)")
+SPREAD_REFERENCE = 6.0
 
 # What each preset changes from the defaults (BENCHMARKS.md, "Against the published samples (issue 19)")
 PRESETS: dict[str, dict] = {

@@ -11,15 +11,17 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from ..errors import InputError
 from ..frames import as_video, to_tensor
 from ..synthesis.engine import Layout, LevelReport
 from ..synthesis.labels import solve_labelled
+from ..synthesis.patches import patch_spread
 from ..synthesis.planning import plan
 from ..synthesis.problem import Problem, input_pyramid, solve
 from ..synthesis.resize import resize
-from ..synthesis.settings import GenerateSettings
+from ..synthesis.settings import SPREAD_REFERENCE, GenerateSettings
 
 TILES = ("", "x", "y", "xy")
 
@@ -59,8 +61,17 @@ def prepare_generate(frames: np.ndarray, settings: GenerateSettings, *, loop: bo
         raise InputError(f"a loop needs at least {p.patch[0]} frames (a patch's)")
     values = input_pyramid(to_tensor(video, p.device), p)
     layout = Layout(wrap=wrap) if any(wrap) else None
-    return Problem(p, values, resize(values[-1], p.levels.output[-1]), noise=settings.noise, image=image,
-                   layout=layout)
+    return Problem(p, values, resize(values[-1], p.levels.output[-1]), noise=clip_noise(settings, values[-1], p.patch),
+                   image=image, layout=layout)
+
+
+def clip_noise(settings: GenerateSettings, coarsest: torch.Tensor, patch: tuple[int, int, int]) -> float:
+    """The noise to add to the coarsest guess: ``settings.noise``, and with ``settings.adaptive_noise``
+    times the spread of the input's coarsest level ``coarsest`` ``(C, T, H, W)`` (its patches
+    ``patch``) over :data:`~patchvid.synthesis.settings.SPREAD_REFERENCE`."""
+    if not settings.adaptive_noise or settings.noise == 0:
+        return settings.noise
+    return settings.noise * patch_spread(coarsest, patch) / SPREAD_REFERENCE
 
 
 def generate(
