@@ -543,9 +543,9 @@ def add_method_arguments(
     m = parser.add_argument_group("method")
     if presets:
         m.add_argument("--method", choices=list(PRESETS), default="default",
-                       help="a set of the settings below: default (as diverse as the published method, "
-                       "cleaner), paper (the published settings: noise 5, half the frames) or clean (fewer "
-                       "artefacts, less diversity); options given explicitly win")
+                       help="a set of the settings below: default (noise 4), paper (the published settings: "
+                       "noise 5, half the frames) or clean (noise 3: fewer artefacts, less diversity); "
+                       "options given explicitly win")
         noise_default = "; " + ", ".join(f"{k} {GenerateSettings.preset(k).noise:g}" for k in PRESETS if k != "default")
     m.add_argument("--noise", type=noise_level, default=None if presets else d.noise,
                    help=f"noise at the coarsest level, {noise_level.range} in units of the [-1, 1] value range "
@@ -553,7 +553,8 @@ def add_method_arguments(
     if presets:
         m.add_argument("--noise-mode", choices=NOISE_MODES, default=None,
                        help="fixed: --noise as given; adaptive: scaled by how far apart the input's coarsest "
-                       "patches are, so that every clip gets about the same diversity (default: "
+                       "patches are (the paper's rule of thumb; it did not even out diversity across clips, "
+                       "BENCHMARKS.md) (default: "
                        + ", ".join(f"{NOISE_MODES[GenerateSettings.preset(k).adaptive_noise]} for {k}"
                                    for k in PRESETS) + ")")
     m.add_argument("--patch", type=patch_size, default=e.patch, metavar="TxHxW",

@@ -106,8 +106,9 @@ class GenerateSettings:
             ``"patchmatch"``.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         adaptive_noise: scale ``noise`` per input by how far apart its coarsest patches are
-            (:func:`~patchvid.synthesis.patches.patch_spread` over :data:`SPREAD_REFERENCE`), so that
-            clips of very distinct or very alike patches get about the diversity a typical one does.
+            (:func:`~patchvid.synthesis.patches.patch_spread` over :data:`SPREAD_REFERENCE`): the
+            paper's rule of thumb. Measured, it did not even out diversity across clips (BENCHMARKS.md,
+            "Against the published samples (issue 19)"), so it is off by default.
         engine: how each level is solved (:class:`EngineSettings`; by default with the reference
             code's rules for large levels). Images use one-frame patches whatever ``engine.patch`` says.
     """
