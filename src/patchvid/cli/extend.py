@@ -4,13 +4,17 @@ window-by-window writing that ``generate --duration`` shares with it."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import MediaError
 from .options import (
     add_input_arguments,
     add_method_arguments,
@@ -75,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
     t, h, w = video.shape
     total = before + t + after
     run.check_frames_fit(total)
-    check_disk(run.outputs, total, h, w)
-    options = {"after_frames": after, "before_frames": before, "loop": args.loop, "samples": args.samples}
     window = args.window or 2 * t
-    if args.loop or max(before, after) <= window:  # one problem
+    one = args.loop or max(before, after) <= window
+    check_disk(run.outputs, total, h, w, spooled=0 if one else before)
+    options = {"after_frames": after, "before_frames": before, "loop": args.loop, "samples": args.samples}
+    if one:  # one problem
         problem = prepare_extension(video.frames, before=before, after=after, loop=args.loop, settings=settings)
         run.check(problem)
         for i, path in enumerate(run.outputs):
@@ -97,24 +102,103 @@ def run(args: argparse.Namespace) -> int:
     for i, path in enumerate(run.outputs):
         seed = args.seed + i
         run.samples.append({"seed": seed, "windows": []})
-        head: list[tuple[np.ndarray, list[int]]] = []
-        if before:  # made backwards from the clip's start, held until they can be written in order
-            blocks = extension_blocks(video.frames, direction="before", count=before, seed=seed, window=window,
-                                      settings=settings, solver=_solver(run, "before", before, window))
-            head = [(b.frames, b.sources) for b in blocks][::-1]
+        with BeforeSpool(path, before, h, w) as head:
+            if before:  # made backwards from the clip's start, spooled until they can be written in order
+                head.fill(extension_blocks(video.frames, direction="before", count=before, seed=seed, window=window,
+                                           settings=settings, solver=_solver(run, "before", before, window)))
 
-        def pieces(head=head, seed=seed) -> Iterator[tuple[np.ndarray, list[int] | None]]:
-            yield from head
-            yield video.frames, list(range(t))
-            if after:
-                blocks = extension_blocks(video.frames, count=after, seed=seed, window=window, settings=settings,
-                                          solver=_solver(run, "after", after, window))
-                for b in blocks:
-                    yield b.frames, b.sources
+            def pieces(head=head, seed=seed) -> Iterator[tuple[np.ndarray, list[int] | None]]:
+                yield from head.pieces()
+                yield video.frames, list(range(t))
+                if after:
+                    blocks = extension_blocks(video.frames, count=after, seed=seed, window=window,
+                                              settings=settings, solver=_solver(run, "after", after, window))
+                    for b in blocks:
+                        yield b.frames, b.sources
 
-        run.write_stream(path, pieces(), video, total)
+            run.write_stream(path, pieces(), video, total)
     run.finish(options | {"windows": n_windows, "window_frames": window}, settings)
     return 0
+
+
+class BeforeSpool:
+    """The frames made before a clip, spooled to disk until they can be written in playing order.
+
+    They are made backwards from the clip's start (each block before the previous one), and the
+    output is written from its first frame, so they wait: in a hidden raw file beside the output
+    (``.NAME.XXXX.before.partial``, in the system's temporary folder for ``-``), uint8 frames in
+    playing order then their source frames, not in memory. The file is removed when the ``with``
+    block ends, however it ends (an error, Ctrl-C).
+
+    Args:
+        output: the output the frames go to.
+        count: frames before the clip (0: no file is made).
+        height, width: the frames' size.
+    """
+
+    def __init__(self, output: Path, count: int, height: int, width: int):
+        self.output = Path(output)
+        self.count = count
+        self.shape = (height, width, 3)
+        self.frame_bytes = height * width * 3
+        self.path: Path | None = None
+        self.spans: list[tuple[int, int]] = []  # (first frame, frames) of each block, in playing order
+        self._file = None
+
+    def __enter__(self) -> BeforeSpool:
+        if self.count:
+            folder = Path(tempfile.gettempdir()) if str(self.output) == "-" else self.output.parent
+            name = "patchvid" if str(self.output) == "-" else self.output.name[:100]
+            try:
+                fd, where = tempfile.mkstemp(prefix=f".{name}.", suffix=".before.partial", dir=folder)
+            except OSError as e:
+                raise MediaError(f"cannot spool the frames before the clip in {folder}: {e.strerror or e}") from None
+            self.path = Path(where)
+            self._file = os.fdopen(fd, "r+b")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        file, self._file = self._file, None
+        try:
+            if file is not None:
+                with contextlib.suppress(OSError):
+                    file.close()
+        finally:
+            if self.path is not None:
+                self.path.unlink(missing_ok=True)
+
+    def fill(self, blocks: Iterable) -> None:
+        """Spool :class:`~patchvid.tasks.extend.Block`\\ s made backwards (``direction="before"``):
+        each one's frames end where the previous one's begin, the first's at the clip."""
+        end = self.count
+        for block in blocks:
+            first = end - len(block.frames)
+            self._at(first * self.frame_bytes, np.ascontiguousarray(block.frames, np.uint8))
+            self._at(self.count * self.frame_bytes + first * 8, np.asarray(block.sources, np.int64))
+            self.spans.append((first, len(block.frames)))
+            end = first
+        self.spans.reverse()
+
+    def pieces(self) -> Iterator[tuple[np.ndarray, list[int]]]:
+        """The spooled blocks in playing order, one ``(frames, sources)`` in memory at a time."""
+        for first, n in self.spans:
+            frames = np.empty((n, *self.shape), np.uint8)
+            sources = np.empty(n, np.int64)
+            self._at(first * self.frame_bytes, frames, read=True)
+            self._at(self.count * self.frame_bytes + first * 8, sources, read=True)
+            yield frames, sources.tolist()
+
+    def _at(self, offset: int, array: np.ndarray, read: bool = False) -> None:
+        """Write ``array`` at byte ``offset`` of the file, or fill it from there (``read``)."""
+        try:
+            self._file.seek(offset)
+            view = memoryview(array).cast("B")
+            if not read:
+                self._file.write(view)
+            elif self._file.readinto(view) != len(view):
+                raise OSError(f"{self.path} is shorter than what was spooled")
+        except OSError as e:
+            raise MediaError(f"cannot spool the frames before the clip to {self.path}: {e.strerror or e}") from None
 
 
 def _solver(run, where: str, count: int, window: int):
@@ -157,9 +241,10 @@ def stream_generate(run, args, video, settings, count: int, window: int) -> None
         run.write_stream(path, pieces(), video, count)
 
 
-def check_disk(outputs: list[Path], frames: int, height: int, width: int) -> None:
+def check_disk(outputs: list[Path], frames: int, height: int, width: int, spooled: int = 0) -> None:
     """Refuse at once outputs that cannot fit on their disk: at least :data:`DISK_BYTES_PER_PIXEL`
-    per pixel of every frame of every output, against the free space of each one's folder."""
+    per pixel of every frame of every output, plus the ``spooled`` frames a :class:`BeforeSpool`
+    keeps beside them (raw, 3 bytes a pixel), against the free space of each one's folder."""
     from ..media import output_kind
     from .runner import fail
 
@@ -168,6 +253,7 @@ def check_disk(outputs: list[Path], frames: int, height: int, width: int) -> Non
             continue
         kind = output_kind(path)
         least = DISK_BYTES_PER_PIXEL.get(kind, 0.01) * frames * height * width * len(outputs)
+        least += spooled * (height * width * 3 + 8)
         folder = Path(path).resolve().parent
         while not folder.exists():
             folder = folder.parent

@@ -38,7 +38,6 @@ from ..media import (
     DEFAULT_FPS,
     Encoding,
     Video,
-    VideoWriter,
     check_frames_fit,
     check_output,
     frame_range,
@@ -48,7 +47,7 @@ from ..media import (
     write_text,
     write_video,
 )
-from ..media.writing import OUTPUTS, OutputLog, check_name
+from ..media.writing import OUTPUTS, OutputLog, check_name, frame_writer
 from .options import encoding_from
 from .progress import Progress, round_callback, solve_work
 
@@ -541,31 +540,33 @@ class Run:
     ) -> None:
         """Write an output of ``count`` frames piece by piece as the pieces are made: ``(frames,
         sources)`` pairs, ``sources`` the input frame each frame came from (its sound; ``None``: the
-        input's own frames in order, from the first). A video file gets each piece as it comes (memory
-        does not grow with the length) and is still put in place atomically; other outputs (GIF, PNG
-        frames, ``-``) are gathered and written by :meth:`write`."""
+        input's own frames in order, from the first). A video file, ``-`` and a folder of PNG frames
+        get each piece as it comes (memory does not grow with the length; files are still put in
+        place atomically); a GIF is gathered (its encoder needs every frame), with a note saying so.
+        The output is the one :meth:`write` gives for the frames gathered."""
         kind = output_kind(path)
-        if kind != "video" or str(path) == "-":
-            frames, timeline = [], []
-            for piece, sources in pieces:
-                frames.append(piece)
-                timeline += list(range(len(piece))) if sources is None else list(sources)
-            self.write(path, np.concatenate(frames), like, timeline=timeline)
-            return
-
-        rate, out_rate = self._output_rate(like)
+        rate, out_rate = self._output_rate(like, note=count > 1 and kind in ("video", "gif"))
         index, sample = self._current_sample()
-        options = self._carry(like, None, out_rate, False, sample, count, stream=True)
-        sound = options.pop("sound", None)
+        options, sound = {}, None
+        if kind == "video":
+            options = self._carry(like, None, out_rate, False, sample, count, stream=True)
+            sound = options.pop("sound", None)
+        else:
+            self._sound_left_out(like, kind, sample)
         started, written = time.perf_counter(), 0
         sheet: list[np.ndarray] = []
         wanted = set(np.linspace(0, count - 1, min(6, count)).round().astype(int).tolist())
-        with VideoWriter(path, out_rate, **options) as writer:
+        with frame_writer(path, out_rate, **options) as writer:
             for piece, sources in pieces:
+                if written == 0 and writer.held and count > 1:  # a GIF (an image file holds one frame)
+                    held = count * piece[0].nbytes / 2**20
+                    self.progress(f"note: a GIF is written in one go: its {count} frames are held in memory until "
+                                  f"then (about {held:.1f} MiB); for long runs write a video (.mp4) or PNG frames "
+                                  "(a folder)")
                 if sound is not None:
                     sound.add(range(written, written + len(piece)) if sources is None else sources)
                 writer.write(piece)
-                sheet += [piece[i - written] for i in sorted(wanted) if written <= i < written + len(piece)]
+                sheet += [piece[i - written].copy() for i in sorted(wanted) if written <= i < written + len(piece)]
                 written += len(piece)
         for note in writer.notes:
             self.progress(f"note: {note}")
@@ -576,6 +577,12 @@ class Run:
         sample["frames"] = written
         sample.setdefault("seconds", round(time.perf_counter() - started, 3))
         self._wrote(path, index, sample, rate, out_rate, [f"{written} frames", f"{time.perf_counter() - started:.1f}s"])
+
+    def _sound_left_out(self, like: Video | None, kind: str, sample: dict) -> None:
+        """Say, and record, that an output of ``kind`` (no video file) leaves the input's sound out."""
+        if like is not None and like.source is not None and like.source.audio and not self._no_audio:
+            self.progress(f"sound: left out ({kind} outputs hold none)")
+            sample["sound"] = {"kept": False, "why": f"{kind} outputs hold none"}
 
     def start_sample(self, **fields) -> None:
         """Begin the record of an output that is not made by :meth:`solve` (a texture's seed)."""
@@ -608,9 +615,8 @@ class Run:
         options = {}
         if kind == "video" and many:
             options = self._carry(like, timeline, out_rate, loop, sample, frames.shape[0])
-        elif like is not None and like.source is not None and like.source.audio and not self._no_audio:
-            self.progress(f"sound: left out ({kind} outputs hold none)")
-            sample["sound"] = {"kept": False, "why": f"{kind} outputs hold none"}
+        else:
+            self._sound_left_out(like, kind, sample)
         for note in write_video(path, frames, rate, **options):
             self.progress(f"note: {note}")
         if self.sheet is not None:

@@ -108,9 +108,8 @@ def write_video(
     kind = output_kind(path)
     p = Path(path)
     if kind == "folder":
-        with atomic_output(p, folder=True) as tmp:
-            for i, frame in enumerate(frames):
-                Image.fromarray(frame).save(tmp / f"{i + 1:05d}.png")
+        with FolderWriter(p) as folder:
+            folder.write(frames)
         return []
     if kind == "image":
         check_frames_fit(p, frames.shape[0])
@@ -130,6 +129,111 @@ def write_video(
     return writer.notes
 
 
+def frame_writer(path: str | os.PathLike, fps: Fraction, **video_options) -> VideoWriter | FolderWriter | HeldWriter:
+    """The writer that takes an output's frames piece by piece, by the output's kind: a video file
+    or ``-`` (:class:`VideoWriter`) and a folder of PNG frames (:class:`FolderWriter`) get each piece
+    as it comes, so memory does not grow with the length; a GIF or an image file
+    (:class:`HeldWriter`, ``held``) is gathered and written when the ``with`` block ends. Each is
+    atomic, as :func:`write_video`.
+
+    Args:
+        path: the output, as :func:`write_video`'s.
+        fps: the exact frame rate.
+        video_options: ``encoding``, ``colour``, ``audio``, ``tags``, ``timecode`` of a video output
+            (refused for the other kinds, which hold none of them).
+    """
+    kind = output_kind(path)
+    if kind == "video":
+        return VideoWriter(path, fps, **video_options)
+    if video_options:
+        raise InputError(f"a {kind} output takes no {', '.join(sorted(video_options))}")
+    return FolderWriter(path) if kind == "folder" else HeldWriter(path, fps)
+
+
+class FolderWriter:
+    """A folder of PNG frames (``00001.png, 00002.png, ...``) written frame by frame, atomically:
+    each frame is saved into the temporary folder as it comes, and the folder appears under its name
+    only when the ``with`` block completes; on any exception, Ctrl-C included, nothing is left.
+
+    Args:
+        path: the folder to make.
+    """
+
+    held = False  # each frame is saved as it comes
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.frames = 0
+        self.notes: list[str] = []
+        self._stack: contextlib.ExitStack | None = None
+        self._tmp: Path | None = None
+
+    def __enter__(self) -> FolderWriter:
+        self._stack = contextlib.ExitStack()
+        self._tmp = self._stack.enter_context(atomic_output(self.path, folder=True))
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        _end_block(self._stack, self.frames, self.path, kind, error, trace)
+        self._stack = None
+
+    def write(self, frames: np.ndarray) -> None:
+        """Save ``(T, H, W, 3)`` or ``(H, W, 3)`` uint8 RGB frames, numbered on from the last."""
+        for frame in frames[None] if frames.ndim == 3 else frames:
+            Image.fromarray(frame).save(self._tmp / f"{self.frames + 1:05d}.png")
+            self.frames += 1
+
+
+class HeldWriter:
+    """An output that cannot be written piece by piece (a GIF: its encoder merges repeated frames and
+    needs them all; an image file): the frames are gathered in memory and written by
+    :func:`write_video` when the ``with`` block completes (nothing is written on an exception).
+
+    Args:
+        path: a ``.gif`` or image file.
+        fps: the exact frame rate.
+    """
+
+    held = True  # every frame stays in memory until the end
+
+    def __init__(self, path: str | os.PathLike, fps: Fraction):
+        self.path = Path(path)
+        self.rate = fps
+        self.frames = 0
+        self.notes: list[str] = []
+        self._pieces: list[np.ndarray] = []
+
+    def __enter__(self) -> HeldWriter:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        pieces, self._pieces = self._pieces, []
+        if kind is None:
+            if not pieces:
+                raise MediaError(f"no frames were written to {self.path}")
+            frames = np.concatenate(pieces)
+            del pieces
+            self.notes += write_video(self.path, frames, self.rate)
+
+    def write(self, frames: np.ndarray) -> None:
+        """Keep ``(T, H, W, 3)`` or ``(H, W, 3)`` uint8 RGB frames for the write at the end."""
+        frames = frames[None] if frames.ndim == 3 else frames
+        self._pieces.append(frames)
+        self.frames += len(frames)
+
+
+def _end_block(stack: contextlib.ExitStack, frames: int, path, kind, error, trace) -> None:
+    """End a piece-by-piece writer's ``with`` block (its ``stack`` holds the :func:`atomic_output`):
+    a block that completed with no frame fails, and then, as on any exception, nothing is left."""
+    if kind is None and frames == 0:
+        try:
+            raise MediaError(f"no frames were written to {path}")
+        except MediaError:
+            stack.__exit__(*sys.exc_info())
+            raise
+    stack.__exit__(kind, error, trace)
+
+
 class VideoWriter:
     """A video output written frame by frame, atomically: frames reach the encoder as they come
     (so a long output need not be held in memory) and the file appears under its name only when
@@ -146,6 +250,8 @@ class VideoWriter:
         ...     for chunk in chunks:
         ...         writer.write(chunk)  # (T, H, W, 3) uint8
     """
+
+    held = False  # frames reach the encoder as they come (a :class:`HeldWriter` gathers them)
 
     def __init__(
         self,
