@@ -1,10 +1,13 @@
 """``patchvid evaluate`` through the real command line."""
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
+import torch
 
+import patchvid
 from patchvid.cli import main
 from patchvid.media import read_video, write_video
 
@@ -39,9 +42,74 @@ def test_scores_two_samples_into_a_table_and_json(tmp_path, footage, capsys):
     assert second["coherence"] > 5 and second["completeness"] > 5 and second["swd_1"] > first["swd_1"]
     assert r["diversity"] > 0 and r["skipped"] == {}
     assert r["mean"]["coherence"] == pytest.approx((first["coherence"] + second["coherence"]) / 2)
+    assert r["std"]["coherence"] == pytest.approx(np.std([first["coherence"], second["coherence"]], ddof=1))
+    # every measure with the half-width of its 95 % confidence interval: 0 for the copy (every probe at
+    # distance 0), and at half resolution, where so small a clip has fewer patches than the probes and
+    # every one is measured
+    for key in ("coherence", "coherence_half", "completeness", "completeness_half"):
+        assert first[key + "_ci"] == 0
+    assert second["coherence_half_ci"] == second["completeness_half_ci"] == 0
+    assert 0 < second["coherence_ci"] < second["coherence"] / 10 and second["completeness_ci"] > 0
+    assert "_ci: half-width of the 95 % confidence interval" in r["definitions"]["coherence"]
     assert main(args) == 1  # the report exists now: -y replaces it
     assert "output exists" in capsys.readouterr().err
     assert main([*args, "-y"]) == 0
+
+
+def test_probed_measures_report_their_confidence_interval(tmp_path, capsys):
+    clip = make_clip(6, 48, 64)  # 9744 patches, more than the probes at either scale
+    paths = []
+    for name, frames in (("input", clip), ("a", clip[::-1]), ("b", clip[:, :, ::-1])):
+        write_video(tmp_path / name, frames)
+        paths.append(str(tmp_path / name))
+    report = tmp_path / "scores.json"
+    assert main(["evaluate", *paths, "--measures", "coherence,completeness", "--json", str(report)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    r = json.loads(report.read_text())
+    for sample in r["samples"]:
+        for key in ("coherence", "coherence_half", "completeness", "completeness_half"):
+            assert 0 < sample[key + "_ci"] < sample[key] / 2, (key, sample)
+    assert out[4].split() == ["measure", "unit", "#1", "#2", "mean", "std"]
+    row = next(line for line in out if line.startswith("coherence  "))
+    a, b = r["samples"]
+    cells = row.split()[-4:]
+    assert cells[:2] == [f"{x['coherence']:.2f}±{x['coherence_ci']:.2f}" for x in (a, b)]
+    assert cells[2:] == [f"{r['mean']['coherence']:.2f}", f"{r['std']['coherence']:.2f}"]
+
+
+def folder_digest(folder) -> str:
+    listing = hashlib.sha256()
+    for entry in sorted(p for p in folder.iterdir() if p.is_file()):
+        listing.update(entry.name.encode() + b"\0" + hashlib.sha256(entry.read_bytes()).digest())
+    return listing.hexdigest()
+
+
+def test_the_report_names_the_versions_and_hashes_of_what_it_measured(tmp_path, footage):
+    source, same, noisy = footage
+    still = tmp_path / "still.png"
+    write_video(still, make_clip(1, 24, 32))
+    report = tmp_path / "scores.json"
+    assert main(["evaluate", str(source), str(noisy), str(still), "--measures", "coherence", "-q",
+                 "--json", str(report)]) == 0
+    r = json.loads(report.read_text())
+    assert r["versions"] == {"patchvid": patchvid.__version__, "torch": torch.__version__, "numpy": np.__version__}
+    hashes = r["hashes"]
+    assert hashes["input"] == {"path": str(source), "sha256": folder_digest(source),
+                               "frames_sha256": hashlib.sha256(read_video(source).frames.tobytes()).hexdigest()}
+    first, second = hashes["samples"]
+    assert first["sha256"] == folder_digest(noisy) != hashes["input"]["sha256"]
+    assert second["sha256"] == hashlib.sha256(still.read_bytes()).hexdigest()  # a single file: its bytes
+    assert second["frames_sha256"] == hashlib.sha256(read_video(still).frames.tobytes()).hexdigest()
+    assert "frames_sha256" in r["definitions"]["hashes"]
+
+
+def test_generated_samples_are_hashed_by_their_frames(tmp_path):
+    write_video(tmp_path / "input", make_clip(4, 16, 20))
+    report = tmp_path / "run.json"
+    assert main(["evaluate", "--generate", str(tmp_path / "input"), "--samples", "1", "--iterations", "1",
+                 "--measures", "coherence", "-q", "--json", str(report)]) == 0
+    (sample,) = json.loads(report.read_text())["hashes"]["samples"]
+    assert sample["path"] is None and sample["sha256"] is None and len(sample["frames_sha256"]) == 64
 
 
 def test_what_does_not_apply_is_left_out_with_the_reason(footage, capsys):
@@ -122,7 +190,7 @@ def test_real_footage_against_itself(tmp_path, capsys):
     assert "NNFDIV" not in out
     for line in out.splitlines():
         if line.startswith(("coherence", "patch SWD", "SIFID")):
-            assert float(line.split()[-1]) == pytest.approx(0, abs=0.01), line
+            assert float(line.split()[-1].split("±")[0]) == pytest.approx(0, abs=0.01), line
 
 
 def test_without_the_weights_package_features_are_left_out_or_refused(footage, capsys, monkeypatch):

@@ -1,5 +1,7 @@
 """Quality measures with known answers: an input against itself, added noise, copies, shifts, shuffles."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ from patchvid.errors import PatchvidError
 from patchvid.evaluation import metrics
 from patchvid.evaluation.resources import ResourceMeter
 from patchvid.frames import to_tensor
-from patchvid.synthesis.patches import unfold
+from patchvid.synthesis.patches import patch_grid, unfold
 
 from ..conftest import make_clip
 
@@ -73,13 +75,76 @@ def test_measures_are_deterministic_and_sample_patches_matches_unfold():
     assert torch.equal(rows, every[corners])
 
 
-def test_nearest_distances_are_exact_whatever_the_chunking():
-    key = to_tensor(make_clip(7, 16, 18, seed=5))
-    query = metrics.sample_patches(to_tensor(make_clip(5, 16, 18, seed=6)), (3, 5, 5), count=40)
-    brute = torch.cdist(query.double(), unfold(key, (3, 5, 5)).double()).min(1).values ** 2
-    for max_bytes in (1, 10_000, 64 * 2**20):  # one frame of corners at a time ... all at once
-        found = metrics.nearest_distances(query, key, (3, 5, 5), max_bytes=max_bytes)
-        torch.testing.assert_close(found.double(), brute, rtol=1e-4, atol=1e-5)
+def test_stratified_probes_cover_the_clip_one_per_cell():
+    grid = (11, 66, 122)
+    probes = metrics.probe_corners(grid, 1024, seed=3)
+    cells = metrics.strata(grid, 1024)
+    assert probes.design == "stratified" and 0.97 * 1024 <= len(probes.corners) == math.prod(cells) <= 1024
+    assert probes.weights.sum() == pytest.approx(1.0) and (probes.weights > 0).all()
+    t, rest = np.divmod(probes.corners, grid[1] * grid[2])
+    y, x = np.divmod(rest, grid[2])
+    cell = [np.searchsorted((np.arange(n + 1) * g) // n, v, side="right") - 1
+            for v, g, n in zip((t, y, x), grid, cells)]
+    flat = (cell[0] * cells[1] + cell[1]) * cells[2] + cell[2]
+    assert (np.sort(flat) == np.arange(len(flat))).all()  # exactly one probe in every cell
+    again = metrics.probe_corners(grid, 1024, seed=3)
+    assert (again.corners == probes.corners).all()
+    assert (metrics.probe_corners(grid, 1024, seed=4).corners != probes.corners).any()
+    # pairs of neighbouring cells pool into the variance (an odd last one joins the pair before)
+    assert np.bincount(probes.groups).min() >= 2 and np.bincount(probes.groups).max() <= 3
+
+
+def test_random_probes_are_the_old_sample_and_small_grids_are_probed_everywhere():
+    video = to_tensor(make_clip(6, 20, 24))
+    random = metrics.probe_corners(patch_grid(video.shape[1:], (3, 5, 5)), 100, seed=5, design="random")
+    assert torch.equal(metrics.patches_at(video, (3, 5, 5), random.corners),
+                       metrics.sample_patches(video, (3, 5, 5), 100, seed=5))
+    every = metrics.probe_corners((2, 3, 4), 24)
+    assert every.design == "all" and (every.corners == np.arange(24)).all()
+    assert metrics.estimate(np.arange(24.0), every) == metrics.Estimate(11.5, 0.0, 24, "all")
+    with pytest.raises(PatchvidError, match="unknown probe design"):
+        metrics.probe_corners((2, 3, 4), 10, design="grid")
+    with pytest.raises(PatchvidError, match="at least 1"):
+        metrics.probe_corners((2, 3, 4), 0)
+
+
+def field_of_values(shape=(11, 60, 90), seed=0) -> np.ndarray:
+    """A smooth space-time field with sparse bright blobs and noise: the shape of a nearest-distance map."""
+    rng = np.random.default_rng(seed)
+    t, y, x = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    field = 2 + np.sin(x / 9) * np.cos(y / 7) + 0.1 * t
+    for _ in range(12):
+        ct, cy, cx = (rng.integers(0, n) for n in shape)
+        field += 6 * np.exp(-((t - ct) ** 2 / 4 + (y - cy) ** 2 / 9 + (x - cx) ** 2 / 9))
+    return field + rng.exponential(0.2, shape)
+
+
+def test_stratified_estimates_are_unbiased_less_noisy_and_their_intervals_cover():
+    field = field_of_values()
+    truth = field.mean()
+    runs = {}
+    for design in ("random", "stratified"):
+        estimates = [metrics.estimate(field.reshape(-1)[p.corners], p)
+                     for p in (metrics.probe_corners(field.shape, 512, seed, design) for seed in range(300))]
+        values = np.array([e.value for e in estimates])
+        runs[design] = values.std()
+        assert abs(values.mean() - truth) < 3 * values.std() / np.sqrt(len(values))  # unbiased
+        covered = np.mean([abs(e.value - truth) <= e.ci for e in estimates])
+        assert covered >= 0.93, (design, covered)  # a 95 % interval (conservative for stratified probes)
+    assert runs["stratified"] < 0.7 * runs["random"], runs
+
+
+def test_coherence_estimate_reports_its_interval(clip):
+    sample = noisy(clip, 10)
+    e = metrics.coherence_estimate(sample, clip, count=200, seed=1)
+    assert e.design == "stratified" and 150 <= e.probes <= 200 and 0 < e.ci < e.value
+    assert e.value == metrics.coherence(sample, clip, count=200, seed=1)
+    c = metrics.completeness_estimate(sample, clip, count=200, seed=1)
+    assert c.value == metrics.completeness(sample, clip, count=200, seed=1) and c.ci > 0
+    whole = metrics.coherence_estimate(sample, clip, count=10**6)
+    assert whole.design == "all" and whole.ci == 0 and whole.probes == 4 * 18 * 26
+    old = metrics.coherence(sample, clip, count=200, seed=1, probes="random")
+    assert abs(old - e.value) < 3 * e.ci
 
 
 def test_diversity_known_answers(clip):

@@ -1,4 +1,8 @@
-"""``patchvid evaluate``: measure generated samples against their input (or generate and measure)."""
+"""``patchvid evaluate``: measure generated samples against their input (or generate and measure).
+
+The JSON record holds the scores per sample (coherence and completeness with ``_ci``, the half-width of
+their 95 % confidence intervals), their ``mean`` and ``std`` over the samples, the ``versions`` of what
+computed them and the ``hashes`` of the input and samples (:func:`digests`)."""
 
 from __future__ import annotations
 
@@ -36,9 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         "measure samples against their input (coherence, diversity, SIFID, ...)",
         "Score K samples (videos or images) made from INPUT: nearest-patch coherence and "
-        "completeness, sliced Wasserstein distance of patch distributions, NNFDIV, SIFID-style "
-        "deep-feature distance, and the diversity of the set. With --generate, make the samples "
-        "first (with the options of 'patchvid generate') and also report time and peak memory.",
+        "completeness (estimated from evenly spread probe patches, each with its 95 % confidence "
+        "interval), sliced Wasserstein distance of patch distributions, NNFDIV, SIFID-style "
+        "deep-feature distance, and the diversity of the set; with several samples, their mean and "
+        "standard deviation. The JSON record also names the versions of patchvid, torch and NumPy "
+        "and the sha256 of every input. With --generate, make the samples first (with the options "
+        "of 'patchvid generate') and also report time and peak memory.",
         "  patchvid evaluate clip.mp4 out_000.mp4 out_001.mp4 --report scores.json\n"
         "  patchvid evaluate --generate clip.mp4 --samples 4 --max-size 128 --end 13f --noise 3\n"
         "  patchvid evaluate loop_in.mp4 loop.mp4 --loop\n\n"
@@ -113,13 +120,63 @@ def run(args: argparse.Namespace) -> int:
         settings,
         samples=scores.samples,
         mean=scores.mean(),
+        std=scores.std(),
         diversity=scores.diversity,
         skipped=scores.skipped,
-        definitions=DEFINITIONS,
+        definitions=DEFINITIONS | {"hashes": HASHES},
+        versions=versions(),
+        hashes={"input": digests(args.input, video.frames),
+                "samples": [digests(r.get("path"), frames) for r, frames in zip(records, samples)]},
     )
     if args.report:
         run.progress(f"wrote {args.report}")
     return 0
+
+
+HASHES = ("sha256: of the file (of a folder: of its files' names and sha256s, in name order; null for "
+          "standard input or a sample made here and not saved); frames_sha256: of the frames as measured, "
+          "(T, H, W, 3) uint8 in C order, after --start, --end and --max-size")
+
+
+def versions() -> dict[str, str]:
+    """The versions of what computed the scores: patchvid, torch and NumPy."""
+    import numpy
+    import torch
+
+    from .. import __version__
+
+    return {"patchvid": __version__, "torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def digests(path: str | None, frames) -> dict:
+    """``{"path", "sha256", "frames_sha256"}`` of an input or sample (see :data:`HASHES`)."""
+    import hashlib
+
+    import numpy as np
+
+    frames_hash = hashlib.sha256(np.ascontiguousarray(frames).tobytes()).hexdigest()
+    file_hash = None
+    if path is not None and path != "-":
+        target = Path(path)
+        if target.is_dir():
+            listing = hashlib.sha256()
+            for entry in sorted(p for p in target.iterdir() if p.is_file()):
+                listing.update(entry.name.encode() + b"\0" + bytes.fromhex(file_sha256(entry)))
+            file_hash = listing.hexdigest()
+        elif target.is_file():
+            file_hash = file_sha256(target)
+    return {"path": None if path is None else str(path), "sha256": file_hash, "frames_sha256": frames_hash}
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read a MiB at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _read_sample(run, path: str, i: int, video, record: dict):

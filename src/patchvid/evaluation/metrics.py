@@ -1,9 +1,18 @@
 """Measures of how well generated samples reproduce one input video (or image).
 
 Every function takes clips as ``(T, H, W, 3) uint8`` RGB arrays (an image is one frame) and returns
-plain floats. Everything is deterministic: patch sampling and random projections use fixed seeds,
-and nearest neighbours come from the exhaustive :class:`~patchvid.synthesis.search.ExactSearch`. Memory stays
-bounded: measures sample at most ``count`` patches, and searches run over the reference in chunks.
+plain floats (:func:`coherence_estimate` and :func:`completeness_estimate` an :class:`Estimate` with
+its confidence interval). Everything is deterministic: probes, patch sampling and random projections
+use fixed seeds. Nearest patches are exact: :func:`nearest_distances` finds them by branch and bound
+on a projection of the patches, with the answers of the exhaustive search
+(:func:`exhaustive_nearest_distances`, :class:`~patchvid.synthesis.search.ExactSearch`), to float
+rounding, about ten times faster. Memory stays bounded: measures probe at most ``count`` patches, and
+searches run over the reference in chunks.
+
+Coherence and completeness are means over every patch of a clip, estimated from probes:
+:func:`probe_corners` spreads them evenly (one at a random place in each cell of an even grid over
+the clip's space-time), which varies less from seed to seed than as many random probes, and
+:func:`estimate` gives the 95 % confidence interval of the mean over the choice of probes.
 
 Units: patch distances are root-mean-square differences per value, in 8-bit grey levels (0-255);
 the sliced Wasserstein distance is in grey levels along unit projections; diversity is a ratio;
@@ -12,8 +21,10 @@ network activations (no unit).
 
 The measures:
 
-- :func:`coherence`: every patch of a sample should have a close patch in the input (no artefacts).
-- :func:`completeness`: every patch of the input should have a close patch in the sample.
+- :func:`coherence`: every patch of a sample should have a close patch in the input (no artefacts);
+  :func:`coherence_estimate` with its confidence interval.
+- :func:`completeness`: every patch of the input should have a close patch in the sample;
+  :func:`completeness_estimate`.
 - :func:`sliced_wasserstein`: distance between the two patch distributions, at several scales.
 - :func:`diversity`: per-pixel standard deviation across samples over the input's (SinGAN's measure).
 - :func:`nnf_diversity` (NNFDIV): how complex the sample's nearest-neighbour field into the input is;
@@ -34,18 +45,23 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import PatchvidError
+from ..errors import InputError, PatchvidError
 from ..frames import as_video, to_tensor
 from ..synthesis import pyramid
-from ..synthesis.patches import patch_grid, unfold
+from ..synthesis.patches import patch_grid, patches_at, unfold
 from ..synthesis.resize import resize
 from ..synthesis.search import ExactSearch
+from .nearest import KeyIndex, exhaustive_nearest_distances, nearest_distances  # noqa: F401 (re-exported)
 
 Patch = tuple[int, int, int]
 DEFAULT_PATCH: Patch = (3, 7, 7)  # the generator's patch: the measures judge what it copies
 GREY_LEVELS = 127.5  # one unit of the [-1, 1] working range in 8-bit grey levels
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as SinGAN's greyscale
 NNF_MAX_PAIRS = 10**8  # NNFDIV's exact search: about a second on 2 CPU cores
+Z95 = 1.959963984540054  # standard errors of a two-sided 95 % confidence interval
+PROBE_DESIGNS = ("stratified", "random")
+PROBE_COUNT = 1280  # patches coherence and completeness probe by default (see scores.PROBES)
+
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -95,55 +111,176 @@ def sample_patches(video: torch.Tensor, patch: Patch, count: int, seed: int = 0)
     total = grid[0] * grid[1] * grid[2]
     if total <= count:
         return unfold(video, patch)
-    flat = np.sort(np.random.default_rng(seed).choice(total, size=count, replace=False))
-    t, rest = np.divmod(flat, grid[1] * grid[2])
-    y, x = np.divmod(rest, grid[2])
-    pt, ph, pw = patch
-    ti = torch.from_numpy(t[:, None] + np.arange(pt))[:, :, None, None]
-    yi = torch.from_numpy(y[:, None] + np.arange(ph))[:, None, :, None]
-    xi = torch.from_numpy(x[:, None] + np.arange(pw))[:, None, None, :]
-    windows = video[:, ti, yi, xi]  # (C, N, pt, ph, pw)
-    return windows.permute(1, 0, 2, 3, 4).reshape(len(flat), -1)
+    return patches_at(video, patch, np.sort(np.random.default_rng(seed).choice(total, size=count, replace=False)))
 
 
-def nearest_distances(
-    query: torch.Tensor, key: torch.Tensor, patch: Patch, max_bytes: int = 64 * 2**20
-) -> torch.Tensor:
-    """Squared distance from each query patch to its nearest patch anywhere in ``key``.
+# ----------------------------------------------------------------------------------------- probes
 
-    Args:
-        query: ``(N, D)`` patches (as :func:`sample_patches` gives).
-        key: ``(C, T, H, W)`` video whose every valid patch is a candidate.
-        patch: ``(pt, ph, pw)`` with ``C*pt*ph*pw == D``.
-        max_bytes: memory for the key patches unfolded at once; the key is searched a few frames at
-            a time and the minimum kept, so the answer is exact whatever this is.
 
-    Returns:
-        ``(N,)`` float32 sums of squared differences.
+@dataclass(frozen=True)
+class Probes:
+    """Where a measure looks: patch corners, how much of the clip each stands for, and how to pool
+    them for the standard error.
+
+    Attributes:
+        corners: ``(N,)`` int64 flat indices into the clip's patch grid (``t``, then ``y``, then ``x``).
+        weights: ``(N,)`` float64, summing to 1: the share of the clip's patches each probe stands for.
+        groups: ``(N,)`` int64: probes of one group are pooled to estimate the variance (neighbouring
+            strata, collapsed in pairs; all probes one group for random ones).
+        design: ``"stratified"``, ``"random"`` or ``"all"`` (every patch: the value is exact).
     """
-    search = ExactSearch()
-    pt = patch[0]
-    grid = patch_grid(key.shape[1:], patch)
-    per_frame = grid[1] * grid[2] * query.shape[1] * 4
-    step = max(1, min(grid[0], max_bytes // max(1, per_frame)))
-    # a patch of D values is searched as one voxel of D channels, so ExactSearch compares whole rows
-    as_voxels = query.T[:, None, None, :]
-    best = torch.full((query.shape[0],), math.inf)
-    for t0 in range(0, grid[0], step):
-        rows = unfold(key[:, t0 : t0 + step + pt - 1], patch)
-        match = search(as_voxels, rows.T[:, None, None, :], (1, 1, 1))
-        # recomputed directly: |q|^2 + |k|^2 - 2qk loses the small distances that matter most to rounding
-        nearest = rows[match.nnf[..., 2].reshape(-1)]
-        best = torch.minimum(best, (query - nearest).square().sum(1))
-    return best
+
+    corners: np.ndarray
+    weights: np.ndarray
+    groups: np.ndarray
+    design: str
 
 
-def _rms_levels(squared: torch.Tensor, dim: int) -> float:
-    """Mean over patches of each patch's RMS difference per value, in grey levels."""
-    return float((squared.double() / dim).sqrt().mean() * GREY_LEVELS)
+def strata(grid: Sequence[int], count: int) -> tuple[int, int, int]:
+    """How many cells along ``(t, y, x)`` of a patch grid stratified probes use: nearly ``count``
+    cells (never more), as close to cubes (in voxels) as that allows. Measured on footage, cells
+    2 to 4 frames long varied less between seeds than cells one frame long."""
+    g0, g1, g2 = (int(g) for g in grid)
+    options = []
+    for nt in range(1, min(g0, count) + 1):
+        budget = count // nt
+        ideal = math.floor(math.sqrt(budget * g1 / g2))  # rows of cells for square cells in space
+        for ny in {max(1, min(g1, budget, ideal + i)) for i in (-1, 0, 1, 2)}:
+            nx = max(1, min(g2, budget // ny))
+            edges = (g0 / nt, g1 / ny, g2 / nx)
+            options.append((nt * ny * nx, max(edges) / min(edges), (nt, ny, nx)))
+    most = max(n for n, _, _ in options)
+    return min((o for o in options if o[0] >= 0.97 * most), key=lambda o: (o[1], -o[0]))[2]
+
+
+def probe_corners(grid: Sequence[int], count: int, seed: int = 0, design: str = "stratified") -> Probes:
+    """At most ``count`` probe corners over a patch grid ``(T', H', W')``.
+
+    ``"stratified"``: the grid is cut into near-cubic cells (:func:`strata`, at most ``count``) and
+    each cell gets one corner drawn uniformly inside it, so the probes cover the clip evenly; each
+    probe is weighted by its cell's size, so the weighted mean estimates the mean over every patch
+    without bias. ``"random"``: ``count`` distinct corners drawn uniformly, equal weights (the
+    estimator used before; :func:`sample_patches` draws the same corners). A grid of at most
+    ``count`` corners is probed everywhere (``design == "all"``).
+
+    Raises:
+        InputError: ``design`` is neither, or ``count < 1``.
+    """
+    if design not in PROBE_DESIGNS:
+        raise InputError(f"unknown probe design {design!r}; use {' or '.join(PROBE_DESIGNS)}")
+    if count < 1:
+        raise InputError(f"the probe count must be at least 1, got {count}")
+    grid = tuple(int(g) for g in grid)
+    total = math.prod(grid)
+    if total <= count:
+        every = np.arange(total)
+        return Probes(every, np.full(total, 1 / total), every // 2, "all")
+    rng = np.random.default_rng(seed)
+    if design == "random":
+        corners = np.sort(rng.choice(total, size=count, replace=False))
+        return Probes(corners, np.full(count, 1 / count), np.zeros(count, np.int64), "random")
+    cells = strata(grid, count)
+    starts, sizes = [], []
+    for g, n in zip(grid, cells):
+        edges = (np.arange(n + 1) * g) // n  # cell sizes differ by at most one
+        starts.append(edges[:-1])
+        sizes.append(np.diff(edges))
+    # every cell in (t, y, x) order, x fastest: consecutive cells are neighbours
+    s0, s1, s2 = np.meshgrid(*starts, indexing="ij")
+    n0, n1, n2 = np.meshgrid(*sizes, indexing="ij")
+    size = (n0 * n1 * n2).reshape(-1)
+    t = s0.reshape(-1) + (rng.random(size.shape) * n0.reshape(-1)).astype(np.int64)
+    y = s1.reshape(-1) + (rng.random(size.shape) * n1.reshape(-1)).astype(np.int64)
+    x = s2.reshape(-1) + (rng.random(size.shape) * n2.reshape(-1)).astype(np.int64)
+    n = len(size)
+    # neighbouring cells pooled in pairs (an odd last cell joins the pair before it)
+    groups = np.minimum(np.arange(n) // 2, max(0, n // 2 - 1))
+    return Probes((t * grid[1] + y) * grid[2] + x, size / total, groups, "stratified")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A nearest-patch measure: its value over the probes and how far that may be from the value over
+    every patch.
+
+    Attributes:
+        value: the weighted mean over the probes, grey levels.
+        ci: half-width of its 95 % confidence interval, grey levels (``1.96`` standard errors; 0 when
+            every patch was measured). For stratified probes the standard error pools neighbouring
+            cells in pairs (the collapsed-strata estimator), which overstates it a little.
+        probes: how many patches were measured.
+        design: the :class:`Probes` design.
+    """
+
+    value: float
+    ci: float
+    probes: int
+    design: str
+
+
+def estimate(values: np.ndarray, probes: Probes) -> Estimate:
+    """The :class:`Estimate` of per-probe ``values`` ``(N,)`` (grey levels) taken at ``probes``."""
+    y = np.asarray(values, dtype=np.float64)
+    w = probes.weights
+    value = float(np.dot(w, y))
+    n = len(y)
+    if probes.design == "all":
+        return Estimate(value, 0.0, n, "all")
+    if probes.design == "random":  # s^2 / n, without the finite-population correction
+        ci = Z95 * float(y.std(ddof=1)) / math.sqrt(n) if n > 1 else math.inf
+        return Estimate(value, ci, n, "random")
+    if n < 2:
+        return Estimate(value, math.inf, n, probes.design)
+    g = probes.groups
+    count = np.bincount(g).astype(np.float64)
+    weight = np.bincount(g, w)
+    mean = np.bincount(g, y) / count
+    spread = np.bincount(g, (y - mean[g]) ** 2) / (count - 1)  # each group's sample variance
+    variance = float(np.sum(weight**2 * spread / count))
+    return Estimate(value, Z95 * math.sqrt(variance), n, probes.design)
+
+
+# ------------------------------------------------------------------------ exact nearest patches
+
+
+def _rms_levels(squared: torch.Tensor, dim: int) -> np.ndarray:
+    """Each patch's RMS difference per value, in grey levels, from its squared distance ``(N,)``."""
+    return ((squared.double() / dim).sqrt() * GREY_LEVELS).cpu().numpy()
 
 
 # ------------------------------------------------------------------------ coherence, completeness
+
+
+def coherence_estimate(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    scale: float = 1.0,
+    count: int = PROBE_COUNT,
+    seed: int = 0,
+    probes: str = "stratified",
+    cache: dict | None = None,
+) -> Estimate:
+    """:func:`coherence` with its 95 % confidence interval over the choice of probes (same arguments).
+
+    ``cache``: a dict kept by the caller for one ``reference``, which then keeps the reference's
+    prepared search (:class:`~patchvid.evaluation.nearest.KeyIndex`) per scale and patch, so that the
+    samples of a set after the first skip that part of the work; the answers are the same.
+
+    Returns:
+        An :class:`Estimate` in grey levels.
+    """
+    q = _video(_check_clip(sample, "sample"), scale)
+    k = _video(_check_clip(reference, "reference"), scale)
+    p = fit_patch(patch, q.shape[1:], k.shape[1:])
+    where = probe_corners(patch_grid(q.shape[1:], p), count, seed, probes)
+    rows = unfold(q, p) if where.design == "all" else patches_at(q, p, where.corners)
+    index = None if cache is None else cache.get((scale, p))
+    if index is None:
+        index = KeyIndex(k, p)
+        if cache is not None:
+            cache[(scale, p)] = index
+    return estimate(_rms_levels(index.distances(rows), rows.shape[1]), where)
 
 
 def coherence(
@@ -151,8 +288,9 @@ def coherence(
     reference: np.ndarray,
     patch: Patch = DEFAULT_PATCH,
     scale: float = 1.0,
-    count: int = 2048,
+    count: int = PROBE_COUNT,
     seed: int = 0,
+    probes: str = "stratified",
 ) -> float:
     """How far the sample's patches are from their nearest patch of the reference.
 
@@ -163,19 +301,35 @@ def coherence(
         reference: ``(T', H', W', 3) uint8``, the input.
         patch: space-time patch ``(frames, height, width)``, shrunk to fit short clips.
         scale: measure at this spatial scale (``0.5``: both clips at half resolution).
-        count: how many sample patches to measure (at random corners, fixed by ``seed``); every
-            reference patch is a candidate.
+        count: how many sample patches to measure at most (every one when the sample has no more);
+            every reference patch is a candidate, searched exactly.
         seed: seeds the choice of patches.
+        probes: ``"stratified"``: one patch at a random place in each of about ``count`` even cells
+            of the sample's space-time (:func:`probe_corners`), which varies less from seed to seed
+            than ``"random"``, ``count`` patches anywhere (the design used before).
 
     Returns:
-        Mean over the sampled patches of the RMS difference per value to the nearest reference
-        patch, in grey levels (0 when every patch occurs exactly in the reference).
+        Mean over the sample's patches (estimated from the probes, each weighted by the share of the
+        clip its cell covers) of the RMS difference per value to the nearest reference patch, in
+        grey levels (0 when every patch occurs exactly in the reference).
+
+    Raises:
+        PatchvidError: a clip too small for patches, or a bad ``probes`` or ``count``.
     """
-    q = _video(_check_clip(sample, "sample"), scale)
-    k = _video(_check_clip(reference, "reference"), scale)
-    p = fit_patch(patch, q.shape[1:], k.shape[1:])
-    rows = sample_patches(q, p, count, seed)
-    return _rms_levels(nearest_distances(rows, k, p), rows.shape[1])
+    return coherence_estimate(sample, reference, patch, scale, count, seed, probes).value
+
+
+def completeness_estimate(
+    sample: np.ndarray,
+    reference: np.ndarray,
+    patch: Patch = DEFAULT_PATCH,
+    scale: float = 1.0,
+    count: int = PROBE_COUNT,
+    seed: int = 0,
+    probes: str = "stratified",
+) -> Estimate:
+    """:func:`completeness` with its 95 % confidence interval (see :func:`coherence_estimate`)."""
+    return coherence_estimate(reference, sample, patch, scale, count, seed, probes)
 
 
 def completeness(
@@ -183,12 +337,13 @@ def completeness(
     reference: np.ndarray,
     patch: Patch = DEFAULT_PATCH,
     scale: float = 1.0,
-    count: int = 2048,
+    count: int = PROBE_COUNT,
     seed: int = 0,
+    probes: str = "stratified",
 ) -> float:
     """How far the reference's patches are from their nearest patch of the sample: high when part of
     the input is missing from the sample. :func:`coherence` the other way round, same arguments."""
-    return coherence(reference, sample, patch, scale, count, seed)
+    return coherence(reference, sample, patch, scale, count, seed, probes)
 
 
 # ------------------------------------------------------------------------------- distributions

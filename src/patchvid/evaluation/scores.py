@@ -15,6 +15,7 @@ import inspect
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -24,12 +25,27 @@ from . import metrics
 from .settings import DEFAULT_MEASURES
 
 HALF = 0.5
+# Patches coherence and completeness probe (stratified, metrics.probe_corners) at each scale: of 1024,
+# 1280 and 1536 at full resolution and 512, 640 and 768 at half, the fewest that kept each measure's
+# noise (its standard deviation over 400 probe seeds) at least 25 % below that of the 2048 random
+# probes used before, on 13x144x256 footage against a generated sample and the clip backwards
+# (BENCHMARKS.md). Stratifying gains less at full resolution, where a generated sample's few
+# artefacts make the measure heavy-tailed.
+PROBES = {1.0: metrics.PROBE_COUNT, HALF: 640}
 
-# What each step costs, for progress, in units of one value of one patch pair compared by the exact
-# search (coherence, completeness, NNFDIV: about 0.13 ns on the shared 2-core CPU, which the search
-# formulas matched within 30 % on 13x144x256 footage against a same-size and a half-size sample,
-# 2-51 s a step). The other steps in the same units, from their times there:
+# What each step costs, for progress, in units of one value of one patch pair compared by the exhaustive
+# search (NNFDIV: about 0.13 ns on the shared 2-core CPU, which the search formulas matched within 30 %
+# on 13x144x256 footage against a same-size and a half-size sample, 2-51 s a step). The other steps in
+# the same units, from their times there:
 SWD_COST = 2.7  # per patch value projected (3 scales x 2 x 8192 patches x 441 values x 256: 1.7-2.0 s)
+# coherence and completeness (metrics.nearest_distances' branch and bound, on one thread): a step (the
+# basis, conversions: 0.14 s), per key patch (projection, tree, layout: 0.86 us) and per value of every
+# probe and key patch pair (what the bounds leave of the exhaustive search's work, about a hundredth);
+# fitted to 18 steps on 13x144x256 and 8x72x128 footage at both scales (0.17-0.9 s): within 30 % for 15
+# of them, off by 2.4 times for the smallest
+NEAREST_STEP_COST = 1.0e9
+NEAREST_KEY_COST = 6.6e3
+NEAREST_PAIR_COST = 0.012
 FEATURE_FRAME_COST = 2e8  # per frame through EfficientNet-Lite0's early stages (27 ms) ...
 FEATURE_VOXEL_COST = 3300  # ... and per voxel (0.56 s for 13x144x256)
 FEATURE_LOAD_COST = 4.6e9  # loading the network, once (0.6 s)
@@ -55,8 +71,13 @@ ROWS = [
 
 DEFINITIONS = {
     "patch": list(metrics.DEFAULT_PATCH),
-    "coherence": "mean over sampled sample patches of the RMS difference to the nearest input patch, "
-    "grey levels; completeness the other way round; _half: both at half resolution",
+    "coherence": "mean over the sample's patches of the RMS difference to the nearest input patch (exact "
+    "search), estimated from stratified probes (one at a random place in each of about N even space-time "
+    "cells, N per scale in probes), grey levels; completeness the other way round; _half: both at half "
+    "resolution; _ci: half-width of the 95 % confidence interval over the choice of probes (1.96 standard "
+    "errors, neighbouring cells pooled in pairs)",
+    "probes": {"coherence": PROBES[1.0], "coherence_half": PROBES[HALF], "design": "stratified"},
+    "std": "sample standard deviation over the samples (ddof=1)",
     "swd": "sliced Wasserstein-1 distance of patch projections, grey levels, per spatial scale",
     "nnfdiv": "zlib-compressed bits per entry of the sample's nearest-neighbour displacement field into "
     "the input, at nnfdiv_scale",
@@ -84,9 +105,15 @@ class Scores:
 
     def mean(self) -> dict[str, float]:
         """The mean of every row over the samples that have it."""
-        keys = [k for k, *_ in ROWS]
-        present = [k for k in keys if any(r.get(k) is not None for r in self.samples)]
-        return {k: _mean([r.get(k) for r in self.samples]) for k in present}
+        return {k: _mean([r.get(k) for r in self.samples]) for k in self._present()}
+
+    def std(self) -> dict[str, float | None]:
+        """The spread of every row over the samples that have it: the sample standard deviation
+        (``ddof=1``), ``None`` where fewer than 2 samples have the row."""
+        return {k: _std([r.get(k) for r in self.samples]) for k in self._present()}
+
+    def _present(self) -> list[str]:
+        return [k for k, *_ in ROWS if any(r.get(k) is not None for r in self.samples)]
 
 
 def score(
@@ -139,10 +166,11 @@ def score(
         progress("deep features of the input (EfficientNet-Lite0)")
         reference_features = attempt("features", lambda: metrics.feature_statistics(reference))
         work.done("reference features")
+    reference_index: dict = {}  # the input's prepared nearest-patch search, shared by the samples' coherence
     for i, clip in enumerate(samples):
         progress(f"measuring sample {i + 1}/{len(samples)} ({describe(clip)})")
         _measure(clip, reference, wanted, reference_features, scores.samples[i], attempt, scores.skipped,
-                 lambda name, i=i: work.done(i, name))
+                 lambda name, i=i: work.done(i, name), reference_index)
         work.done(i)  # what it skipped (features after the input's failed) is done too
     if "diversity" in wanted:
         scores.diversity = attempt("diversity", lambda: metrics.diversity(samples, reference))
@@ -200,8 +228,17 @@ def _defaults(function: Callable) -> dict[str, object]:
 
 
 def _nearest_cost(query: tuple[int, int, int], key: tuple[int, int, int], scale: float) -> float:
-    """Values compared by :func:`~patchvid.evaluation.metrics.coherence` of ``query`` against ``key``."""
-    return _search_cost(_scaled(query, scale), _scaled(key, scale), _defaults(metrics.coherence)["count"])
+    """The cost of :func:`~patchvid.evaluation.metrics.coherence` of ``query`` against ``key`` at
+    ``scale`` with :data:`PROBES` probes: :data:`NEAREST_STEP_COST`, :data:`NEAREST_KEY_COST` per key
+    patch and :data:`NEAREST_PAIR_COST` per value of every probe and key patch pair."""
+    query, key = _scaled(query, scale), _scaled(key, scale)
+    try:
+        p = metrics.fit_patch(metrics.DEFAULT_PATCH, query, key)
+    except PatchvidError:  # too small to measure: skipped at once
+        return 0.0
+    probes = min(math.prod(patch_grid(query, p)), PROBES[scale])
+    keys = math.prod(patch_grid(key, p))
+    return NEAREST_STEP_COST + keys * NEAREST_KEY_COST + probes * keys * 3 * math.prod(p) * NEAREST_PAIR_COST
 
 
 def _swd_cost(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
@@ -241,14 +278,19 @@ class _Work:
             self.on_step(1.0)
 
 
-def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done) -> None:
-    """Fill ``record`` with one sample's measures, calling ``done(step)`` after each slow one."""
+def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done, reference_index) -> None:
+    """Fill ``record`` with one sample's measures, calling ``done(step)`` after each slow one;
+    ``reference_index`` is coherence's ``cache`` for the reference."""
     from ..classic.loops import seam_ratio
 
     for scale, suffix in ((1.0, ""), (HALF, "_half")):
-        for name, measure in (("coherence", metrics.coherence), ("completeness", metrics.completeness)):
+        for name, measure in (("coherence", partial(metrics.coherence_estimate, cache=reference_index)),
+                              ("completeness", metrics.completeness_estimate)):
             if name in wanted:
-                record[name + suffix] = attempt(name, lambda m=measure, s=scale: m(clip, reference, scale=s))
+                found = attempt(name, lambda m=measure, s=scale: m(clip, reference, scale=s, count=PROBES[s]))
+                record[name + suffix] = None if found is None else found.value
+                if found is not None:
+                    record[name + suffix + "_ci"] = found.ci
                 done(name + suffix)
     if "swd" in wanted:
         swd = attempt("swd", lambda: metrics.sliced_wasserstein(clip, reference)) or {}
@@ -287,23 +329,28 @@ def describe(frames: np.ndarray) -> str:
 
 
 def table(input_name: str, reference: np.ndarray, samples: Sequence[np.ndarray], scores: Scores) -> str:
-    """The score table as a person reads it: a column per sample (and the mean), a row per measure."""
+    """The score table as a person reads it: a column per sample (and, for several, their mean and
+    standard deviation), a row per measure; a measure estimated from probes shows ``value±ci``, the
+    half-width of its 95 % confidence interval."""
     records = scores.samples
     lines = [f"input: {input_name} ({describe(reference)})"]
     for i, r in enumerate(records):
         name = r.get("path") or f"seed {r['seed']}"
         lines.append(f"sample {i + 1}: {name} ({describe(samples[i])})")
-    heads = [f"#{i + 1}" for i in range(len(records))] + (["mean"] if len(records) > 1 else [])
-    width = max(9, *(len(h) for h in heads))
-    lines.append("")
-    lines.append(f"{'measure':<31}{'unit':<15}" + "".join(f"{h:>{width}}" for h in heads))
+    heads = [f"#{i + 1}" for i in range(len(records))] + (["mean", "std"] if len(records) > 1 else [])
+    rows = []
     for key, label, unit, fmt in ROWS:
         values = [r.get(key) for r in records]
         if all(v is None for v in values):
             continue
-        cells = [_cell(v, fmt) for v in values]
+        cells = [_cell(v, fmt, r.get(key + "_ci")) for v, r in zip(values, records)]
         if len(records) > 1:
-            cells.append(_cell(_mean(values), fmt))
+            cells += [_cell(_mean(values), fmt), _cell(_std(values), fmt)]
+        rows.append((label, unit, cells))
+    width = max(9, *(len(h) + 2 for h in heads), *(len(c) + 2 for *_, cells in rows for c in cells))
+    lines.append("")
+    lines.append(f"{'measure':<31}{'unit':<15}" + "".join(f"{h:>{width}}" for h in heads))
+    for label, unit, cells in rows:
         lines.append(f"{label:<31}{unit:<15}" + "".join(f"{c:>{width}}" for c in cells))
     if scores.diversity is not None:
         lines.append(f"{'diversity (across samples)':<31}{'ratio':<15}{scores.diversity:>{width * len(heads)}.3f}")
@@ -312,10 +359,18 @@ def table(input_name: str, reference: np.ndarray, samples: Sequence[np.ndarray],
     return "\n".join(lines)
 
 
-def _cell(value, fmt: str) -> str:
-    return "n/a" if value is None else ("inf" if math.isinf(value) else fmt.format(value))
+def _cell(value, fmt: str, ci: float | None = None) -> str:
+    if value is None:
+        return "n/a"
+    text = "inf" if math.isinf(value) else fmt.format(value)
+    return text if ci is None else f"{text}±{'inf' if math.isinf(ci) else fmt.format(ci)}"
 
 
 def _mean(values) -> float | None:
     present = [v for v in values if v is not None]
     return float(np.mean(present)) if present else None
+
+
+def _std(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(np.std(present, ddof=1)) if len(present) > 1 else None

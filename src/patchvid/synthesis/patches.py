@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ..errors import InputError
@@ -50,6 +51,24 @@ def unfold(video: torch.Tensor, patch: Patch) -> torch.Tensor:
     c = video.shape[0]
     windows = video.unfold(1, pt, 1).unfold(2, ph, 1).unfold(3, pw, 1)  # (C, T', H', W', pt, ph, pw)
     return windows.permute(1, 2, 3, 0, 4, 5, 6).reshape(-1, c * pt * ph * pw)
+
+
+def patches_at(video: torch.Tensor, patch: Patch, corners: np.ndarray) -> torch.Tensor:
+    """The patches of ``video`` ``(C, T, H, W)`` at ``corners``, flat indices ``(N,)`` into its patch
+    grid (``t``, then ``y``, then ``x``): ``(N, C*pt*ph*pw)`` rows ordered as :func:`unfold` orders them."""
+    c, t_, h, w = video.shape
+    grid = patch_grid(video.shape[1:], patch)
+    t, rest = np.divmod(np.asarray(corners, dtype=np.int64), grid[1] * grid[2])
+    y, x = np.divmod(rest, grid[2])
+    pt, ph, pw = patch
+    # each value's place in the flat video, relative to the patch's corner, in unfold's order
+    offsets = (((np.arange(c)[:, None, None, None] * t_ + np.arange(pt)[:, None, None]) * h
+                + np.arange(ph)[:, None]) * w + np.arange(pw)).reshape(-1)
+    first = (t * h + y) * w + x
+    flat = video.contiguous().reshape(-1)
+    if flat.device.type != "cpu":
+        return flat[torch.from_numpy(first[:, None] + offsets).to(flat.device)]
+    return torch.from_numpy(flat.numpy().take(first[:, None] + offsets))
 
 
 def patch_spread(video: torch.Tensor, patch: Patch, max_queries: int = 4096) -> float:
