@@ -55,6 +55,14 @@ def test_noise_raises_every_distance_with_its_amplitude(clip):
     assert 0.5 * amplitudes[1] < rows[1, 0] < 1.5 * amplitudes[1]
 
 
+def test_swd_with_a_cache_gives_the_same_distances(clip):
+    cache: dict = {}
+    samples = [noisy(clip, 4), clip[::-1].copy(), noisy(clip, 12)[:, 2:, 3:]]  # the last one smaller
+    for sample in samples:
+        assert metrics.sliced_wasserstein(sample, clip, cache=cache) == metrics.sliced_wasserstein(sample, clip)
+    assert sorted(key[1] for key in cache) == [0.25, 0.5, 1.0]  # the reference's projections per scale, shared
+
+
 def test_a_crop_is_coherent_but_not_complete(clip):
     crop = clip[:, 4:20, 6:26]
     assert metrics.coherence(crop, clip) < 1e-3  # every patch of the crop is in the input...

@@ -166,11 +166,11 @@ def score(
         progress("deep features of the input (EfficientNet-Lite0)")
         reference_features = attempt("features", lambda: metrics.feature_statistics(reference))
         work.done("reference features")
-    reference_index: dict = {}  # the input's prepared nearest-patch search, shared by the samples' coherence
+    reference_cache: dict = {}  # the input's prepared search and sorted projections, shared by the samples
     for i, clip in enumerate(samples):
         progress(f"measuring sample {i + 1}/{len(samples)} ({describe(clip)})")
         _measure(clip, reference, wanted, reference_features, scores.samples[i], attempt, scores.skipped,
-                 lambda name, i=i: work.done(i, name), reference_index)
+                 lambda name, i=i: work.done(i, name), reference_cache)
         work.done(i)  # what it skipped (features after the input's failed) is done too
     if "diversity" in wanted:
         scores.diversity = attempt("diversity", lambda: metrics.diversity(samples, reference))
@@ -278,13 +278,13 @@ class _Work:
             self.on_step(1.0)
 
 
-def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done, reference_index) -> None:
+def _measure(clip, reference, wanted, reference_features, record, attempt, skipped, done, reference_cache) -> None:
     """Fill ``record`` with one sample's measures, calling ``done(step)`` after each slow one;
-    ``reference_index`` is coherence's ``cache`` for the reference."""
+    ``reference_cache`` is coherence's and the SWD's ``cache`` for the reference."""
     from ..classic.loops import seam_ratio
 
     for scale, suffix in ((1.0, ""), (HALF, "_half")):
-        for name, measure in (("coherence", partial(metrics.coherence_estimate, cache=reference_index)),
+        for name, measure in (("coherence", partial(metrics.coherence_estimate, cache=reference_cache)),
                               ("completeness", metrics.completeness_estimate)):
             if name in wanted:
                 found = attempt(name, lambda m=measure, s=scale: m(clip, reference, scale=s, count=PROBES[s]))
@@ -293,7 +293,7 @@ def _measure(clip, reference, wanted, reference_features, record, attempt, skipp
                     record[name + suffix + "_ci"] = found.ci
                 done(name + suffix)
     if "swd" in wanted:
-        swd = attempt("swd", lambda: metrics.sliced_wasserstein(clip, reference)) or {}
+        swd = attempt("swd", lambda: metrics.sliced_wasserstein(clip, reference, cache=reference_cache)) or {}
         for scale, value in swd.items():
             record[f"swd_{scale:g}"] = value
         done("swd")
