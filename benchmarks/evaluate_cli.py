@@ -61,7 +61,7 @@ def main() -> int:
                 env = dict(os.environ, PYTHONPATH=str(source.resolve()))
                 start = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "patchvid", "evaluate", *map(str, files), "-q", "-y",
-                                "--report", str(report)], check=True, env=env, cwd=tmp)
+                                "--report", str(report)], check=True, env=env, cwd=tmp, stdout=subprocess.DEVNULL)
                 times[source].append(time.perf_counter() - start)
                 diversity[source] = json.loads(report.read_text())["diversity"]
                 print(f"  {source}: run {run + 1} {times[source][-1]:.1f} s", file=sys.stderr, flush=True)
