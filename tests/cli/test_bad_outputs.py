@@ -399,7 +399,9 @@ def test_ctrl_c_soon_after_start(clip, out, delay):
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
 def test_hangup_while_writing_a_frame_folder_leaves_nothing(orbit, out, sig):
     proc = subprocess.Popen([sys.executable, "-m", "patchvid", "texture", str(orbit), "-o", str(out / "tx"),
-                             "--duration", "1500f", "-q"], stderr=subprocess.PIPE, text=True)
+                             "--duration", "20000f", "-q"], stderr=subprocess.PIPE, text=True)
+    # 20000 tiny frames take about 10 s to write: 1500 were done in one second, and a loaded
+    # machine could let the run finish before the signal was sent
     deadline = time.time() + 120
     partial = []
     while time.time() < deadline and proc.poll() is None:
@@ -408,6 +410,7 @@ def test_hangup_while_writing_a_frame_folder_leaves_nothing(orbit, out, sig):
             break
         time.sleep(0.01)
     assert partial, "the frame folder was never being written"
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(sig)
     err = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, err
