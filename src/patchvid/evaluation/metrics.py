@@ -6,8 +6,8 @@ its confidence interval). Everything is deterministic: probes, patch sampling an
 use fixed seeds. Nearest patches are exact: :func:`nearest_distances` finds them by branch and bound
 on a projection of the patches, with the answers of the exhaustive search
 (:func:`exhaustive_nearest_distances`, :class:`~patchvid.synthesis.search.ExactSearch`), to float
-rounding, about ten times faster. Memory stays bounded: measures probe at most ``count`` patches, and
-searches run over the reference in chunks.
+rounding, six to nine times faster on 13x144x256 footage (BENCHMARKS.md). Memory stays bounded:
+measures probe at most ``count`` patches, and searches run over the reference in chunks.
 
 Coherence and completeness are means over every patch of a clip, estimated from probes:
 :func:`probe_corners` spreads them evenly (one at a random place in each cell of an even grid over
@@ -61,7 +61,6 @@ NNF_MAX_PAIRS = 10**8  # NNFDIV's exact search: about a second on 2 CPU cores
 Z95 = 1.959963984540054  # standard errors of a two-sided 95 % confidence interval
 PROBE_DESIGNS = ("stratified", "random")
 PROBE_COUNT = 1280  # patches coherence and completeness probe by default (see scores.PROBES)
-
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -243,6 +242,15 @@ def estimate(values: np.ndarray, probes: Probes) -> Estimate:
 # ------------------------------------------------------------------------ exact nearest patches
 
 
+def _cached(cache: dict | None, key: tuple, make):
+    """``cache[key]``, made by ``make()`` and kept there the first time; ``make()`` alone without a cache."""
+    if cache is None:
+        return make()
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 def _rms_levels(squared: torch.Tensor, dim: int) -> np.ndarray:
     """Each patch's RMS difference per value, in grey levels, from its squared distance ``(N,)``."""
     return ((squared.double() / dim).sqrt() * GREY_LEVELS).cpu().numpy()
@@ -275,11 +283,7 @@ def coherence_estimate(
     p = fit_patch(patch, q.shape[1:], k.shape[1:])
     where = probe_corners(patch_grid(q.shape[1:], p), count, seed, probes)
     rows = unfold(q, p) if where.design == "all" else patches_at(q, p, where.corners)
-    index = None if cache is None else cache.get((scale, p))
-    if index is None:
-        index = KeyIndex(k, p)
-        if cache is not None:
-            cache[(scale, p)] = index
+    index = _cached(cache, (scale, p), lambda: KeyIndex(k, p))
     return estimate(_rms_levels(index.distances(rows), rows.shape[1]), where)
 
 
@@ -391,12 +395,8 @@ def sliced_wasserstein(
         directions /= directions.norm(dim=0, keepdim=True)
         # (projections, patches), sorted along the contiguous axis by NumPy (3x faster than torch here)
         va = np.sort((directions.T @ sample_patches(a, p, count, seed).T).numpy(), axis=1)
-        key = ("swd", scale, p, projections, count, seed)
-        vb = None if cache is None else cache.get(key)
-        if vb is None:
-            vb = np.sort((directions.T @ sample_patches(b, p, count, seed).T).numpy(), axis=1)
-            if cache is not None:
-                cache[key] = vb
+        vb = _cached(cache, ("swd", scale, p, projections, count, seed),
+                     lambda b=b, p=p, d=directions: np.sort((d.T @ sample_patches(b, p, count, seed).T).numpy(), 1))
         n = min(va.shape[1], vb.shape[1])
         # compare the two at n common quantiles (both sets are the same size unless clip sizes differ)
         quantiles = (np.arange(n) + 0.5) / n
